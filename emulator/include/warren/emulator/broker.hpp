@@ -1,0 +1,113 @@
+// The broker model: vhosts with their exchanges, queues and bindings; connections with their
+// channels, consumers and unacknowledged deliveries; and the clock.
+//
+// Thread safety: every public member takes the Broker's one lock, so a Broker may be shared
+// by threads; the model underneath is single-threaded plain code. Sinks are called with the
+// lock held and must not call back into the Broker.
+//
+// Errors: the AMQP method surface answers with Result/Status carrying RabbitMQ's reply code
+// and text. When the error is a channel error the model has already closed that channel
+// (unacknowledged messages requeued, consumers cancelled); when it is a connection error it
+// has closed the connection.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "warren/emulator/clock.hpp"
+#include "warren/emulator/inspection.hpp"
+#include "warren/emulator/methods.hpp"
+#include "warren/emulator/result.hpp"
+#include "warren/emulator/route_trace.hpp"
+#include "warren/emulator/sink.hpp"
+
+namespace warren {
+
+struct BrokerUser {
+    std::string name;
+    std::string password;
+};
+
+struct BrokerOptions {
+    std::vector<std::string> vhosts = {"/"};
+    std::vector<BrokerUser> users = {{"guest", "guest"}};
+    /// The model's time. Null: a ManualClock starting at ManualClock::default_start.
+    std::shared_ptr<Clock> clock = nullptr;
+};
+
+namespace emulator {
+class BrokerState;
+}
+
+class Broker {
+public:
+    explicit Broker(BrokerOptions options = {});
+    ~Broker();
+    Broker(const Broker&) = delete;
+    Broker& operator=(const Broker&) = delete;
+
+    // ---- time ----
+    TimePoint now() const;
+    /// Moves the ManualClock forward by `d`, firing everything due on the way in due order.
+    /// Throws std::logic_error when the Broker runs on another clock.
+    void advance(Duration d);
+
+    // ---- inspection (an empty vhost means every vhost) ----
+    std::vector<QueueInfo> queues(std::string_view vhost = {}) const;
+    std::vector<ExchangeInfo> exchanges(std::string_view vhost = {}) const;
+    std::vector<BindingInfo> bindings(std::string_view vhost = {}) const;
+    std::optional<QueueInfo> queue(std::string_view vhost, std::string_view name) const;
+    std::optional<ExchangeInfo> exchange(std::string_view vhost, std::string_view name) const;
+    /// What publishing to `exchange` with this key and headers would do, and why.
+    RouteTrace trace_route(std::string_view vhost, std::string_view exchange,
+                           std::string_view routing_key, const FieldTable& headers = {}) const;
+
+    // ---- vhosts and users ----
+    void add_vhost(std::string name);
+    std::vector<std::string> vhosts() const;
+    bool authenticate(std::string_view user, std::string_view password) const;
+
+    // ---- the AMQP method surface, for client backends and warren-server ----
+    /// 530 NOT_ALLOWED for a vhost that does not exist.
+    Result<emulator::ConnectionId> open_connection(std::string_view vhost, std::string_view user,
+                                                   emulator::ConnectionSink& sink);
+    /// A clean close by the client: unacknowledged messages requeued, consumers cancelled,
+    /// exclusive queues deleted.
+    void close_connection(emulator::ConnectionId connection);
+    Status open_channel(emulator::ChannelRef channel);
+    /// A clean close by the client, with the same effects on the channel's state.
+    void close_channel(emulator::ChannelRef channel);
+
+    Status exchange_declare(emulator::ChannelRef ch, const emulator::ExchangeDeclare& m);
+    Status exchange_delete(emulator::ChannelRef ch, const emulator::ExchangeDelete& m);
+    Status exchange_bind(emulator::ChannelRef ch, const emulator::ExchangeBind& m);
+    Status exchange_unbind(emulator::ChannelRef ch, const emulator::ExchangeBind& m);
+    Result<QueueDeclareOk> queue_declare(emulator::ChannelRef ch, const emulator::QueueDeclare& m);
+    Status queue_bind(emulator::ChannelRef ch, const emulator::QueueBind& m);
+    Status queue_unbind(emulator::ChannelRef ch, const emulator::QueueBind& m);
+    Result<std::uint32_t> queue_purge(emulator::ChannelRef ch, std::string_view queue);
+    Result<std::uint32_t> queue_delete(emulator::ChannelRef ch, const emulator::QueueDelete& m);
+    Status basic_qos(emulator::ChannelRef ch, const emulator::BasicQos& m);
+    Status basic_publish(emulator::ChannelRef ch, const emulator::BasicPublish& m, Message message);
+    /// basic.get: the message, or nullopt for get-empty.
+    Result<std::optional<emulator::GetOk>> basic_get(emulator::ChannelRef ch, std::string_view queue,
+                                                     bool no_ack);
+    /// The consumer tag (generated when the request's is empty).
+    Result<std::string> basic_consume(emulator::ChannelRef ch, const emulator::BasicConsume& m);
+    Status basic_cancel(emulator::ChannelRef ch, std::string_view consumer_tag);
+    Status basic_ack(emulator::ChannelRef ch, std::uint64_t delivery_tag, bool multiple);
+    Status basic_nack(emulator::ChannelRef ch, std::uint64_t delivery_tag, bool multiple, bool requeue);
+    Status basic_reject(emulator::ChannelRef ch, std::uint64_t delivery_tag, bool requeue);
+    Status basic_recover(emulator::ChannelRef ch, bool requeue);
+    Status confirm_select(emulator::ChannelRef ch);
+
+private:
+    mutable std::mutex mutex_;
+    std::unique_ptr<emulator::BrokerState> state_;
+};
+
+}  // namespace warren

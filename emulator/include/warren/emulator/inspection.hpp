@@ -1,0 +1,45 @@
+// What Broker::queues(), exchanges() and bindings() report: the figures the management
+// API shows.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "warren/protocol/field_value.hpp"
+
+namespace warren {
+
+struct QueueInfo {
+    std::string vhost;
+    std::string name;
+    bool durable = false;
+    bool exclusive = false;
+    bool auto_delete = false;
+    FieldTable arguments = {};
+    std::size_t messages_ready = 0;
+    std::size_t messages_unacknowledged = 0;
+    std::size_t messages = 0;
+    std::uint64_t message_bytes_ready = 0;
+    std::size_t consumers = 0;
+};
+
+struct ExchangeInfo {
+    std::string vhost;
+    std::string name;
+    std::string type;
+    bool durable = false;
+    bool auto_delete = false;
+    bool internal = false;
+    FieldTable arguments = {};
+};
+
+struct BindingInfo {
+    std::string vhost;
+    std::string source;
+    std::string destination;
+    std::string destination_type;  // "queue" or "exchange"
+    std::string routing_key;
+    FieldTable arguments = {};
+};
+
+}  // namespace warren

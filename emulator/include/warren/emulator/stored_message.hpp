@@ -1,0 +1,38 @@
+// A message as the model keeps it: immutable once published, shared by every queue it was
+// routed to.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "warren/protocol/basic_properties.hpp"
+
+namespace warren::emulator {
+
+class StoredMessage {
+public:
+    StoredMessage(std::string exchange, std::string routing_key, Message message);
+
+    const std::string& exchange() const noexcept { return exchange_; }
+    const std::string& routing_key() const noexcept { return routing_key_; }
+    const std::string& body() const noexcept { return body_; }
+    /// The message's properties (an empty set when it was published with none).
+    const BasicProperties& properties() const noexcept;
+    bool persistent() const noexcept { return properties().delivery_mode == 2; }
+    std::size_t body_size() const noexcept { return body_.size(); }
+
+    /// A copy in the facade's form.
+    Message to_message() const;
+
+private:
+    std::string exchange_;
+    std::string routing_key_;
+    std::string body_;
+    // Null when the publisher set no property: most messages, and it keeps a queued message
+    // small (BasicProperties is several hundred bytes).
+    std::unique_ptr<const BasicProperties> properties_;
+};
+
+using MessagePtr = std::shared_ptr<const StoredMessage>;
+
+}  // namespace warren::emulator

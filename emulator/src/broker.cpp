@@ -1,0 +1,1170 @@
+// The AMQP method surface of the model. Each handler follows the order of checks in
+// RabbitMQ 3.10's rabbit_channel.erl, so that when a request is wrong in several ways the
+// error is the one RabbitMQ gives.
+#include "warren/emulator/broker.hpp"
+
+#include <algorithm>
+#include <array>
+#include <span>
+#include <stdexcept>
+
+#include "broker_state.hpp"
+#include "warren/emulator/exchange_type.hpp"
+
+namespace warren {
+
+using namespace emulator;
+
+namespace emulator {
+
+BrokerState::BrokerState(BrokerOptions opts) : options(std::move(opts)), random(0x5eed) {
+    clock = options.clock;
+    if (!clock) {
+        auto manual = std::make_shared<ManualClock>();
+        manual_clock = manual.get();
+        clock = std::move(manual);
+    } else {
+        manual_clock = dynamic_cast<ManualClock*>(clock.get());
+    }
+    for (const auto& v : options.vhosts) add_vhost(v);
+}
+
+VHost& BrokerState::add_vhost(std::string name) {
+    if (VHost* v = find_vhost(name)) return *v;
+    auto vhost = std::make_unique<VHost>();
+    vhost->name = name;
+    // The exchanges every vhost is created with (rabbit_vhost:declare_default_exchanges).
+    struct Predeclared {
+        const char* name;
+        const char* type;
+        bool internal;
+    };
+    static constexpr std::array<Predeclared, 7> predeclared{{
+        {"", "direct", false},
+        {"amq.direct", "direct", false},
+        {"amq.fanout", "fanout", false},
+        {"amq.headers", "headers", false},
+        {"amq.match", "headers", false},
+        {"amq.rabbitmq.trace", "topic", true},
+        {"amq.topic", "topic", false},
+    }};
+    for (const auto& p : predeclared) {
+        vhost->exchanges.emplace(
+            p.name, std::make_unique<Exchange>(p.name, make_exchange_type(p.type), true, false,
+                                               p.internal, FieldTable{}));
+    }
+    VHost& ref = *vhost;
+    vhosts.emplace(std::move(name), std::move(vhost));
+    return ref;
+}
+
+VHost* BrokerState::find_vhost(std::string_view name) {
+    auto it = vhosts.find(name);
+    return it == vhosts.end() ? nullptr : it->second.get();
+}
+
+ChannelState* BrokerState::find_channel(ChannelRef ref) {
+    auto c = connections.find(ref.connection);
+    if (c == connections.end()) return nullptr;
+    auto ch = c->second->channels.find(ref.channel);
+    return ch == c->second->channels.end() ? nullptr : ch->second.get();
+}
+
+std::string BrokerState::generate_name(std::string_view prefix) {
+    // rabbit_guid:binary/2: the prefix, '-', and 16 random bytes in URL-safe base64 without
+    // padding (22 characters).
+    static constexpr char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    std::array<unsigned char, 16> bytes{};
+    for (std::size_t i = 0; i < bytes.size(); i += 8) {
+        const std::uint64_t r = random();
+        for (std::size_t j = 0; j < 8; ++j) bytes[i + j] = static_cast<unsigned char>(r >> (8 * j));
+    }
+    std::string out(prefix);
+    out.push_back('-');
+    std::uint32_t acc = 0;
+    int bits = 0;
+    for (unsigned char b : bytes) {
+        acc = (acc << 8) | b;
+        bits += 8;
+        while (bits >= 6) {
+            bits -= 6;
+            out.push_back(alphabet[(acc >> bits) & 0x3f]);
+        }
+    }
+    if (bits > 0) out.push_back(alphabet[(acc << (6 - bits)) & 0x3f]);
+    return out;
+}
+
+}  // namespace emulator
+
+namespace {
+
+// ---- error texts (rabbit_misc:rs/1 renders "queue 'q' in vhost '/'") ------------------------
+
+std::string rs(std::string_view kind, std::string_view name, const VHost& vhost) {
+    return fmt::format("{} '{}' in vhost '{}'", kind, name, vhost.name);
+}
+
+AmqpError not_found(std::string_view kind, std::string_view name, const VHost& vhost, MethodId m) {
+    return AmqpError::format(ReplyCode::NotFound, m, "no {}", rs(kind, name, vhost));
+}
+
+AmqpError resource_locked(const Queue& q, const VHost& vhost, MethodId m) {
+    return AmqpError::format(
+        ReplyCode::ResourceLocked, m,
+        "cannot obtain exclusive access to locked {}. It could be originally declared on another "
+        "connection or the exclusive property value does not match that of the original "
+        "declaration.",
+        rs("queue", q.name(), vhost));
+}
+
+AmqpError default_exchange_refused(MethodId m) {
+    return AmqpError::make(ReplyCode::AccessRefused, m,
+                           "operation not permitted on the default exchange");
+}
+
+// rabbit_misc:assert_args_equivalence/4 renders a value with val/1: a bare value as '<v>',
+// a typed table value as "the value '<v>' of type '<type>'", and absence as "none".
+std::string erlang_value(const FieldValue& v) {
+    switch (v.type()) {
+        case FieldValue::Type::String: return v.as_string();
+        case FieldValue::Type::Bytes: return v.as_bytes().bytes;
+        case FieldValue::Type::Bool: return v.as_bool() ? "true" : "false";
+        case FieldValue::Type::Void: return "undefined";
+        default:
+            if (v.is_integer()) return std::to_string(v.as_int());
+            return fmt::format("{}", v);
+    }
+}
+
+std::string typed_value(const FieldValue* v) {
+    if (!v) return "none";
+    return fmt::format("the value '{}' of type '{}'", erlang_value(*v), rabbit_type_name(v->type()));
+}
+
+AmqpError inequivalent(std::string_view key, std::string_view kind, std::string_view name,
+                       const VHost& vhost, std::string_view received, std::string_view current,
+                       MethodId m) {
+    return AmqpError::format(ReplyCode::PreconditionFailed, m,
+                             "inequivalent arg '{}' for {}: received {} but current is {}", key,
+                             rs(kind, name, vhost), received, current);
+}
+
+std::optional<AmqpError> check_bool_equivalence(bool current, bool received, std::string_view key,
+                                                std::string_view kind, std::string_view name,
+                                                const VHost& vhost, MethodId m) {
+    if (current == received) return std::nullopt;
+    return inequivalent(key, kind, name, vhost, received ? "'true'" : "'false'",
+                        current ? "'true'" : "'false'", m);
+}
+
+bool same_type_class(const FieldValue& a, const FieldValue& b) {
+    // rabbit_misc:type_class/1: every integer type (and decimal) is one class, float and
+    // double another; any other type is its own class.
+    auto cls = [](const FieldValue& v) -> int {
+        if (v.is_integer() || v.type() == FieldValue::Type::Decimal) return -1;
+        if (v.type() == FieldValue::Type::Float || v.type() == FieldValue::Type::Double) return -2;
+        return static_cast<int>(v.type());
+    };
+    return cls(a) == cls(b);
+}
+
+std::optional<AmqpError> check_args_equivalence(const FieldTable& current, const FieldTable& received,
+                                                std::span<const std::string_view> keys,
+                                                std::string_view kind, std::string_view name,
+                                                const VHost& vhost, MethodId m) {
+    for (std::string_view key : keys) {
+        const FieldValue* cur = current.find(key);
+        const FieldValue* rec = received.find(key);
+        if (!cur && !rec) continue;
+        if (cur && rec) {
+            if (*cur == *rec) continue;
+            if (same_type_class(*cur, *rec) && rabbit_loose_equal(*cur, *rec)) continue;
+            if (erlang_value(*cur) == erlang_value(*rec) && cur->type() == rec->type()) continue;
+            return inequivalent(key, kind, name, vhost, "'" + erlang_value(*rec) + "'",
+                                "'" + erlang_value(*cur) + "'", m);
+        }
+        return inequivalent(key, kind, name, vhost, typed_value(rec), typed_value(cur), m);
+    }
+    return std::nullopt;
+}
+
+// The arguments a classic queue compares on redeclaration (rabbit_classic_queue's
+// queue_arguments); any other argument may differ.
+constexpr std::array<std::string_view, 14> classic_queue_arguments = {
+    "x-expires", "x-message-ttl", "x-dead-letter-exchange", "x-dead-letter-routing-key",
+    "x-max-length", "x-max-length-bytes", "x-max-in-memory-length", "x-max-in-memory-bytes",
+    "x-max-priority", "x-overflow", "x-queue-mode", "x-single-active-consumer",
+    "x-queue-type", "x-queue-master-locator"};
+constexpr std::array<std::string_view, 1> exchange_arguments = {"alternate-exchange"};
+
+bool has_reserved_prefix(std::string_view name) { return name.starts_with("amq."); }
+
+class Model {
+public:
+    explicit Model(BrokerState& s) : s_(s) {}
+
+    // ---- lookup helpers -----------------------------------------------------------------
+
+    Exchange* find_exchange(VHost& v, std::string_view name) {
+        auto it = v.exchanges.find(std::string(name));
+        return it == v.exchanges.end() ? nullptr : it->second.get();
+    }
+    Queue* find_queue(VHost& v, std::string_view name) {
+        auto it = v.queues.find(std::string(name));
+        return it == v.queues.end() ? nullptr : it->second.get();
+    }
+
+    /// AMQP's shortcut: an empty queue name means the channel's most recently declared queue.
+    Result<std::string> expand_queue_name(ChannelState& ch, std::string_view name, MethodId m) {
+        if (!name.empty()) return std::string(name);
+        if (ch.most_recently_declared_queue.empty())
+            return AmqpError::make(ReplyCode::NotFound, m, "no previously declared queue");
+        return ch.most_recently_declared_queue;
+    }
+
+    /// The queue, checked for exclusive access from this connection (404, then 405).
+    Result<Queue*> queue_for_use(ChannelState& ch, std::string_view name, MethodId m) {
+        VHost& v = *ch.connection->vhost;
+        Queue* q = find_queue(v, name);
+        if (!q) return not_found("queue", name, v, m);
+        if (q->exclusive() && q->owner() != ch.connection->id) return resource_locked(*q, v, m);
+        return q;
+    }
+
+    // ---- closing ------------------------------------------------------------------------
+
+    /// A channel error: RabbitMQ closes the channel, then reports the error.
+    AmqpError fail_channel(ChannelState& ch, AmqpError error) {
+        if (error.closes_connection()) {
+            close_connection(*ch.connection);
+        } else {
+            close_channel(ch);
+        }
+        return error;
+    }
+
+    void close_channel(ChannelState& ch) {
+        ConnectionState& conn = *ch.connection;
+        // Cancel every consumer, then requeue what the channel held (rabbit_amqqueue_process
+        // handle_ch_down: the queue requeues the channel's acktags and drops its consumers).
+        std::vector<Queue*> touched;
+        while (!ch.consumers.empty()) {
+            Consumer* c = ch.consumers.begin()->second.get();
+            touched.push_back(c->queue);
+            remove_consumer(ch, *c, /*run_auto_delete=*/false);
+        }
+        std::deque<Unacked> held;
+        held.swap(ch.unacked);
+        for (Unacked& u : held) {
+            if (!u.queue) continue;
+            u.queue->note_unacked(-1);
+            u.queue->requeue(std::move(u.message));
+            touched.push_back(u.queue);
+        }
+        for (Queue* q : ch.limiter_blocked_queues) q->set_channel_suspended(&ch, false);
+        for (auto& [name, q] : conn.vhost->queues) q->set_channel_suspended(&ch, false);
+        const ChannelId id = ch.id;
+        conn.channels.erase(id);
+        dedupe(touched);
+        for (Queue* q : touched) {
+            if (maybe_auto_delete_queue(*q)) continue;
+            dispatch(*q);
+        }
+    }
+
+    void close_connection(ConnectionState& conn) {
+        while (!conn.channels.empty()) close_channel(*conn.channels.begin()->second);
+        // Exclusive queues go with their connection.
+        std::vector<Queue*> owned;
+        for (auto& [name, q] : conn.vhost->queues)
+            if (q->owner() == conn.id) owned.push_back(q.get());
+        for (Queue* q : owned) delete_queue(*conn.vhost, *q);
+        s_.connections.erase(conn.id);
+    }
+
+    static void dedupe(std::vector<Queue*>& qs) {
+        std::vector<Queue*> out;
+        for (Queue* q : qs)
+            if (std::find(out.begin(), out.end(), q) == out.end()) out.push_back(q);
+        qs.swap(out);
+    }
+
+    // ---- deletion -----------------------------------------------------------------------
+
+    void remove_binding(VHost& v, Binding* b) {
+        Exchange* source = b->source;
+        if (b->queue) b->queue->remove_incoming(b);
+        if (b->exchange) b->exchange->remove_incoming(b);
+        source->remove_binding(b);
+        // An auto-delete exchange goes when its last binding as source goes
+        // (rabbit_exchange:maybe_auto_delete/2).
+        if (source->auto_delete() && source->bindings().empty()) delete_exchange(v, *source);
+    }
+
+    void delete_exchange(VHost& v, Exchange& x) {
+        while (!x.bindings().empty()) {
+            Binding* b = x.bindings().back().get();
+            if (b->queue) b->queue->remove_incoming(b);
+            if (b->exchange) b->exchange->remove_incoming(b);
+            x.remove_binding(b);
+        }
+        while (!x.incoming().empty()) remove_binding(v, x.incoming().back());
+        v.exchanges.erase(x.name());
+    }
+
+    /// Deletes a queue: consumers are cancelled (basic.cancel to their channels), bindings
+    /// removed, ready messages dropped; channels keep the delivery tags of its unacknowledged
+    /// messages, whose acknowledgement then does nothing. Returns the ready count.
+    std::uint32_t delete_queue(VHost& v, Queue& q, const ChannelState* requester = nullptr) {
+        (void)requester;
+        const auto count = static_cast<std::uint32_t>(q.ready_count());
+        std::vector<Consumer*> consumers;
+        q.consumers().for_each([&](Consumer* c) { consumers.push_back(c); });
+        for (Consumer* c : consumers) {
+            ChannelState& ch = *c->channel;
+            const std::string tag = c->tag;
+            remove_consumer(ch, *c, /*run_auto_delete=*/false);
+            ch.connection->sink->on_consumer_cancelled(ch.id, tag);
+        }
+        if (q.unacked_count() > 0) {
+            for (auto& [id, conn] : s_.connections)
+                for (auto& [cid, ch] : conn->channels)
+                    for (Unacked& u : ch->unacked)
+                        if (u.queue == &q) u.queue = nullptr;
+        }
+        for (auto& [id, conn] : s_.connections)
+            for (auto& [cid, ch] : conn->channels) {
+                auto& bq = ch->limiter_blocked_queues;
+                bq.erase(std::remove(bq.begin(), bq.end(), &q), bq.end());
+            }
+        while (!q.incoming().empty()) remove_binding(v, q.incoming().back());
+        v.queues.erase(q.name());
+        return count;
+    }
+
+    /// An auto-delete queue goes when its last consumer goes, once it has had one.
+    bool maybe_auto_delete_queue(Queue& q) {
+        if (!q.auto_delete() || !q.has_had_consumers() || !q.consumers().empty()) return false;
+        for (auto& [name, vhost] : s_.vhosts) {
+            auto it = vhost->queues.find(q.name());
+            if (it != vhost->queues.end() && it->second.get() == &q) {
+                delete_queue(*vhost, q);
+                return true;
+            }
+        }
+        return false;
+    }
+
+    void remove_consumer(ChannelState& ch, Consumer& c, bool run_auto_delete) {
+        Queue* q = c.queue;
+        q->consumers().remove(&c);
+        if (q->exclusive_consumer() == &c) q->set_exclusive_consumer(nullptr);
+        for (Unacked& u : ch.unacked)
+            if (u.consumer == &c) u.consumer = nullptr;
+        auto it = ch.consumers.find(c.tag);
+        ch.consumers.erase(it);
+        if (run_auto_delete) maybe_auto_delete_queue(*q);
+    }
+
+    // ---- delivery -----------------------------------------------------------------------
+
+    /// Offers ready messages to consumers until one side runs out
+    /// (rabbit_queue_consumers:deliver/3 with the checks of rabbit_limiter:can_send/3).
+    void dispatch(Queue& q) {
+        auto& rotation = q.consumers();
+        while (q.has_ready() && rotation.has_active()) {
+            Consumer* c = rotation.pop_front();
+            ChannelState& ch = *c->channel;
+            if (q.channel_suspended(&ch) || c->credit_exhausted()) {
+                rotation.block(c);
+                continue;
+            }
+            if (ch.limiter_active()) {
+                if (ch.limit_reached()) {
+                    q.set_channel_suspended(&ch, true);
+                    auto& bq = ch.limiter_blocked_queues;
+                    if (std::find(bq.begin(), bq.end(), &q) == bq.end()) bq.push_back(&q);
+                    rotation.block(c);
+                    continue;
+                }
+                if (!c->no_ack) ++ch.limiter_volume;
+            }
+            deliver(q, *c, q.pop());
+            rotation.push_back(c);
+        }
+    }
+
+    void deliver(Queue& q, Consumer& c, QueuedMessage m) {
+        ChannelState& ch = *c.channel;
+        const std::uint64_t tag = ch.next_delivery_tag++;
+        const StoredMessage& msg = *m.message;
+        const bool redelivered = m.redelivered;
+        if (!c.no_ack) {
+            if (c.prefetch > 0) --c.credit;
+            q.note_unacked(1);
+            ch.unacked.push_back(Unacked{tag, &q, std::move(m), &c, true});
+            ch.connection->sink->on_deliver(ch.id, DeliverEvent{c.tag, tag, redelivered, msg});
+        } else {
+            // The message dies with this call; keep it alive across the sink call.
+            MessagePtr keep = std::move(m.message);
+            ch.connection->sink->on_deliver(ch.id, DeliverEvent{c.tag, tag, redelivered, *keep});
+        }
+    }
+
+    /// Settles the deliveries `acked` took from the channel: acknowledged, requeued, or
+    /// dropped; frees consumer and channel prefetch; resumes delivery where it can.
+    void settle(ChannelState& ch, std::vector<Unacked> acked, bool requeue) {
+        std::vector<Queue*> touched;
+        std::vector<Queue*> credit_freed;
+        std::uint32_t from_consumers = 0;
+        for (Unacked& u : acked) {
+            if (u.from_consumer) ++from_consumers;
+            if (!u.queue) continue;
+            Queue& q = *u.queue;
+            q.note_unacked(-1);
+            if (u.consumer && u.consumer->prefetch > 0) {
+                // rabbit_limiter:ack_from_queue/3: credit returns; a consumer whose credit
+                // was exhausted is unblocked.
+                if (u.consumer->credit++ == 0) credit_freed.push_back(&q);
+            }
+            if (requeue) q.requeue(std::move(u.message));
+            touched.push_back(&q);
+        }
+        dedupe(touched);
+        dedupe(credit_freed);
+        for (Queue* q : touched) {
+            if (std::find(credit_freed.begin(), credit_freed.end(), q) != credit_freed.end())
+                q->consumers().unblock(&ch, [](const Consumer* c) { return c->credit_exhausted(); });
+            dispatch(*q);
+        }
+        notify_limiter(ch, from_consumers);
+    }
+
+    /// rabbit_limiter's ack: volume drops; when it falls below the limit, queues that were
+    /// held back by it resume, in the order they were held back.
+    void notify_limiter(ChannelState& ch, std::uint32_t count) {
+        if (!ch.limiter_active() || count == 0) return;
+        const bool was_reached = ch.limit_reached();
+        ch.limiter_volume = ch.limiter_volume > count ? ch.limiter_volume - count : 0;
+        if (was_reached && !ch.limit_reached()) resume_limited_queues(ch);
+    }
+
+    void resume_limited_queues(ChannelState& ch) {
+        std::vector<Queue*> queues;
+        queues.swap(ch.limiter_blocked_queues);
+        for (Queue* q : queues) {
+            q->set_channel_suspended(&ch, false);
+            q->consumers().unblock(&ch, [](const Consumer* c) { return c->credit_exhausted(); });
+            dispatch(*q);
+        }
+    }
+
+    /// rabbit_channel:collect_acks/4: `multiple` takes every tag up to and including `tag`,
+    /// which must itself be outstanding; tag 0 with `multiple` takes everything.
+    Result<std::vector<Unacked>> collect(ChannelState& ch, std::uint64_t tag, bool multiple,
+                                         MethodId m) {
+        std::vector<Unacked> out;
+        if (multiple && tag == 0) {
+            for (Unacked& u : ch.unacked) out.push_back(std::move(u));
+            ch.unacked.clear();
+            return out;
+        }
+        auto it = std::lower_bound(ch.unacked.begin(), ch.unacked.end(), tag,
+                                   [](const Unacked& u, std::uint64_t t) { return u.tag < t; });
+        if (it == ch.unacked.end() || it->tag != tag)
+            return AmqpError::format(ReplyCode::PreconditionFailed, m, "unknown delivery tag {}", tag);
+        if (multiple) {
+            auto end = it + 1;
+            for (auto i = ch.unacked.begin(); i != end; ++i) out.push_back(std::move(*i));
+            ch.unacked.erase(ch.unacked.begin(), end);
+        } else {
+            out.push_back(std::move(*it));
+            ch.unacked.erase(it);
+        }
+        return out;
+    }
+
+    // ---- routing ------------------------------------------------------------------------
+
+    /// rabbit_exchange:route/2: the queues a message reaches, each once. Exchange-to-exchange
+    /// bindings are followed, each exchange visited once; an exchange whose own bindings
+    /// match nothing hands the message to its alternate exchange.
+    void route(VHost& v, Exchange& x, const RoutingInput& in, std::vector<Queue*>& queues,
+               RouteTrace* trace) {
+        if (x.name().empty()) {
+            // The default exchange: bound implicitly to every queue by the queue's name.
+            in.for_each_key([&](std::string_view key) {
+                Queue* q = find_queue(v, key);
+                if (trace) {
+                    BindingVerdict verdict{"", std::string(key), true, std::string(key)};
+                    verdict.matched = q != nullptr;
+                    if (!q) verdict.reason = fmt::format("no queue named '{}'", key);
+                    if (q) trace->bindings.push_back(std::move(verdict));
+                    else trace->bindings.push_back(std::move(verdict));
+                }
+                if (q && std::find(queues.begin(), queues.end(), q) == queues.end())
+                    queues.push_back(q);
+            });
+            return;
+        }
+        std::vector<Exchange*> worklist{&x};
+        std::vector<Exchange*> seen{&x};
+        std::vector<const Binding*> matched;
+        while (!worklist.empty()) {
+            Exchange* e = worklist.back();
+            worklist.pop_back();
+            matched.clear();
+            e->route(in, matched);
+            if (trace) {
+                for (const auto& b : e->bindings()) {
+                    auto why = e->type().explain(*b, in);
+                    trace->bindings.push_back(BindingVerdict{e->name(), b->destination_name(),
+                                                             b->to_queue(), b->key, b->arguments,
+                                                             !why.has_value(), why.value_or("")});
+                }
+            }
+            if (matched.empty()) {
+                if (const std::string* ae = e->alternate_exchange()) {
+                    if (Exchange* alt = find_exchange(v, *ae)) {
+                        if (std::find(seen.begin(), seen.end(), alt) == seen.end()) {
+                            seen.push_back(alt);
+                            worklist.push_back(alt);
+                            if (trace) trace->alternate_exchanges.push_back(alt->name());
+                        }
+                    }
+                }
+                continue;
+            }
+            for (const Binding* b : matched) {
+                if (b->queue) {
+                    if (std::find(queues.begin(), queues.end(), b->queue) == queues.end())
+                        queues.push_back(b->queue);
+                } else if (std::find(seen.begin(), seen.end(), b->exchange) == seen.end()) {
+                    seen.push_back(b->exchange);
+                    worklist.push_back(b->exchange);
+                }
+            }
+        }
+    }
+
+    /// The exchange a publish names, or the error publishing to it gives.
+    Result<Exchange*> publish_target(VHost& v, std::string_view name) {
+        Exchange* x = find_exchange(v, name);
+        if (!x) return not_found("exchange", name, v, method::basic_publish);
+        if (x->internal())
+            return AmqpError::format(ReplyCode::AccessRefused, method::basic_publish,
+                                     "cannot publish to internal {}", rs("exchange", name, v));
+        return x;
+    }
+
+    BrokerState& s_;
+};
+
+}  // namespace
+
+// ---- Broker -----------------------------------------------------------------------------
+
+Broker::Broker(BrokerOptions options)
+    : state_(std::make_unique<BrokerState>(std::move(options))) {}
+
+Broker::~Broker() = default;
+
+TimePoint Broker::now() const {
+    std::lock_guard lock(mutex_);
+    return state_->clock->now();
+}
+
+void Broker::advance(Duration d) {
+    std::lock_guard lock(mutex_);
+    if (!state_->manual_clock)
+        throw std::logic_error("Broker::advance needs a ManualClock; this Broker runs on another clock");
+    state_->manual_clock->set(state_->manual_clock->now() + d);
+}
+
+void Broker::add_vhost(std::string name) {
+    std::lock_guard lock(mutex_);
+    state_->add_vhost(std::move(name));
+}
+
+std::vector<std::string> Broker::vhosts() const {
+    std::lock_guard lock(mutex_);
+    std::vector<std::string> out;
+    for (const auto& [name, v] : state_->vhosts) out.push_back(name);
+    return out;
+}
+
+bool Broker::authenticate(std::string_view user, std::string_view password) const {
+    std::lock_guard lock(mutex_);
+    for (const auto& u : state_->options.users)
+        if (u.name == user && u.password == password) return true;
+    return false;
+}
+
+// ---- inspection ----
+
+namespace {
+
+QueueInfo queue_info(const VHost& v, const Queue& q) {
+    QueueInfo info;
+    info.vhost = v.name;
+    info.name = q.name();
+    info.durable = q.durable();
+    info.exclusive = q.exclusive();
+    info.auto_delete = q.auto_delete();
+    info.arguments = q.arguments();
+    info.messages_ready = q.ready_count();
+    info.messages_unacknowledged = q.unacked_count();
+    info.messages = q.ready_count() + q.unacked_count();
+    info.message_bytes_ready = q.ready_bytes();
+    info.consumers = q.consumers().size();
+    return info;
+}
+
+ExchangeInfo exchange_info(const VHost& v, const Exchange& x) {
+    return ExchangeInfo{v.name, x.name(), std::string(x.type_name()), x.durable(),
+                        x.auto_delete(), x.internal(), x.arguments()};
+}
+
+template <class Map>
+std::vector<const typename Map::mapped_type::element_type*> sorted_values(const Map& m) {
+    std::vector<const typename Map::mapped_type::element_type*> out;
+    for (const auto& [k, v] : m) out.push_back(v.get());
+    std::sort(out.begin(), out.end(), [](auto* a, auto* b) { return a->name() < b->name(); });
+    return out;
+}
+
+}  // namespace
+
+std::vector<QueueInfo> Broker::queues(std::string_view vhost) const {
+    std::lock_guard lock(mutex_);
+    std::vector<QueueInfo> out;
+    for (const auto& [name, v] : state_->vhosts) {
+        if (!vhost.empty() && name != vhost) continue;
+        for (const Queue* q : sorted_values(v->queues)) out.push_back(queue_info(*v, *q));
+    }
+    return out;
+}
+
+std::vector<ExchangeInfo> Broker::exchanges(std::string_view vhost) const {
+    std::lock_guard lock(mutex_);
+    std::vector<ExchangeInfo> out;
+    for (const auto& [name, v] : state_->vhosts) {
+        if (!vhost.empty() && name != vhost) continue;
+        for (const Exchange* x : sorted_values(v->exchanges)) out.push_back(exchange_info(*v, *x));
+    }
+    return out;
+}
+
+std::vector<BindingInfo> Broker::bindings(std::string_view vhost) const {
+    std::lock_guard lock(mutex_);
+    std::vector<BindingInfo> out;
+    for (const auto& [name, v] : state_->vhosts) {
+        if (!vhost.empty() && name != vhost) continue;
+        // The default exchange's implicit bindings come first, as the management API lists them.
+        for (const Queue* q : sorted_values(v->queues))
+            out.push_back(BindingInfo{v->name, "", q->name(), "queue", q->name(), {}});
+        for (const Exchange* x : sorted_values(v->exchanges))
+            for (const auto& b : x->bindings())
+                out.push_back(BindingInfo{v->name, x->name(), b->destination_name(),
+                                          b->to_queue() ? "queue" : "exchange", b->key,
+                                          b->arguments});
+    }
+    return out;
+}
+
+std::optional<QueueInfo> Broker::queue(std::string_view vhost, std::string_view name) const {
+    std::lock_guard lock(mutex_);
+    VHost* v = state_->find_vhost(vhost);
+    if (!v) return std::nullopt;
+    auto it = v->queues.find(std::string(name));
+    if (it == v->queues.end()) return std::nullopt;
+    return queue_info(*v, *it->second);
+}
+
+std::optional<ExchangeInfo> Broker::exchange(std::string_view vhost, std::string_view name) const {
+    std::lock_guard lock(mutex_);
+    VHost* v = state_->find_vhost(vhost);
+    if (!v) return std::nullopt;
+    auto it = v->exchanges.find(std::string(name));
+    if (it == v->exchanges.end()) return std::nullopt;
+    return exchange_info(*v, *it->second);
+}
+
+RouteTrace Broker::trace_route(std::string_view vhost, std::string_view exchange,
+                               std::string_view routing_key, const FieldTable& headers) const {
+    std::lock_guard lock(mutex_);
+    RouteTrace trace;
+    trace.exchange = std::string(exchange);
+    trace.routing_key = std::string(routing_key);
+    VHost* v = state_->find_vhost(vhost);
+    if (!v) {
+        trace.error = AmqpError::format(ReplyCode::NotAllowed, method::connection_open,
+                                        "vhost {} not found", vhost);
+        return trace;
+    }
+    Model model(*state_);
+    auto target = model.publish_target(*v, exchange);
+    if (!target) {
+        trace.error = target.error();
+        return trace;
+    }
+    std::vector<Queue*> queues;
+    model.route(*v, *target.value(), RoutingInput{routing_key, headers}, queues, &trace);
+    for (Queue* q : queues) trace.queues.push_back(q->name());
+    return trace;
+}
+
+// ---- connections and channels ----
+
+Result<ConnectionId> Broker::open_connection(std::string_view vhost, std::string_view user,
+                                             ConnectionSink& sink) {
+    std::lock_guard lock(mutex_);
+    VHost* v = state_->find_vhost(vhost);
+    if (!v)
+        return AmqpError::format(ReplyCode::NotAllowed, method::connection_open,
+                                 "vhost {} not found", vhost);
+    auto conn = std::make_unique<ConnectionState>();
+    conn->id = state_->next_connection_id++;
+    conn->vhost = v;
+    conn->user = std::string(user);
+    conn->sink = &sink;
+    const ConnectionId id = conn->id;
+    state_->connections.emplace(id, std::move(conn));
+    return id;
+}
+
+void Broker::close_connection(ConnectionId connection) {
+    std::lock_guard lock(mutex_);
+    auto it = state_->connections.find(connection);
+    if (it == state_->connections.end()) return;
+    Model(*state_).close_connection(*it->second);
+}
+
+Status Broker::open_channel(ChannelRef ref) {
+    std::lock_guard lock(mutex_);
+    auto it = state_->connections.find(ref.connection);
+    if (it == state_->connections.end())
+        return AmqpError::make(ReplyCode::ChannelError, method::channel_open, "connection is closed");
+    ConnectionState& conn = *it->second;
+    if (conn.channels.contains(ref.channel))
+        return AmqpError::make(ReplyCode::ChannelError, method::channel_open,
+                               "second 'channel.open' seen");
+    auto ch = std::make_unique<ChannelState>();
+    ch->connection = &conn;
+    ch->id = ref.channel;
+    conn.channels.emplace(ref.channel, std::move(ch));
+    return {};
+}
+
+void Broker::close_channel(ChannelRef ref) {
+    std::lock_guard lock(mutex_);
+    if (ChannelState* ch = state_->find_channel(ref)) Model(*state_).close_channel(*ch);
+}
+
+namespace {
+
+AmqpError channel_not_open(MethodId m) {
+    return AmqpError::make(ReplyCode::ChannelError, m, "expected 'channel.open'");
+}
+
+}  // namespace
+
+// A channel operation: looks the channel up, runs `body`, and when body fails with an
+// error, closes the channel (or the connection) as RabbitMQ does before answering.
+#define WARREN_CHANNEL_OP(ref, m)                                          \
+    std::lock_guard lock(mutex_);                                          \
+    ChannelState* chp = state_->find_channel(ref);                         \
+    if (!chp) return channel_not_open(m);                                  \
+    ChannelState& ch = *chp;                                               \
+    VHost& v = *ch.connection->vhost;                                      \
+    Model model(*state_);                                                  \
+    (void)v;                                                               \
+    [[maybe_unused]] auto fail = [&](AmqpError e) { return model.fail_channel(ch, std::move(e)); }
+
+// ---- exchanges ----
+
+Status Broker::exchange_declare(ChannelRef ref, const ExchangeDeclare& m) {
+    WARREN_CHANNEL_OP(ref, method::exchange_declare);
+    const MethodId mid = method::exchange_declare;
+    if (m.passive) {
+        if (m.exchange.empty()) return fail(default_exchange_refused(mid));
+        if (!model.find_exchange(v, m.exchange)) return fail(not_found("exchange", m.exchange, v, mid));
+        return {};
+    }
+    auto type = make_exchange_type(m.type);
+    if (!type)
+        return fail(AmqpError::format(ReplyCode::CommandInvalid, mid, "unknown exchange type '{}'", m.type));
+    if (m.exchange.empty()) return fail(default_exchange_refused(mid));
+    Exchange* x = model.find_exchange(v, m.exchange);
+    if (!x) {
+        if (has_reserved_prefix(m.exchange))
+            return fail(AmqpError::format(ReplyCode::AccessRefused, mid,
+                                          "exchange name '{}' contains reserved prefix 'amq.*'",
+                                          m.exchange));
+        if (const FieldValue* ae = m.arguments.find("alternate-exchange"); ae && !ae->is_string())
+            return fail(AmqpError::format(ReplyCode::PreconditionFailed, mid,
+                                          "invalid type '{}' for arg 'alternate-exchange' in {}",
+                                          rabbit_type_name(ae->type()), rs("exchange", m.exchange, v)));
+        auto created = std::make_unique<Exchange>(m.exchange, std::move(type), m.durable,
+                                                  m.auto_delete, m.internal, m.arguments);
+        v.exchanges.emplace(m.exchange, std::move(created));
+        return {};
+    }
+    // rabbit_exchange:assert_equivalence/6.
+    if (x->type_name() != m.type)
+        return fail(inequivalent("type", "exchange", m.exchange, v, fmt::format("'{}'", m.type),
+                                 fmt::format("'{}'", x->type_name()), mid));
+    if (auto e = check_bool_equivalence(x->durable(), m.durable, "durable", "exchange", m.exchange, v, mid))
+        return fail(*e);
+    if (auto e = check_bool_equivalence(x->auto_delete(), m.auto_delete, "auto_delete", "exchange", m.exchange, v, mid))
+        return fail(*e);
+    if (auto e = check_bool_equivalence(x->internal(), m.internal, "internal", "exchange", m.exchange, v, mid))
+        return fail(*e);
+    if (auto e = check_args_equivalence(x->arguments(), m.arguments, exchange_arguments,
+                                        "exchange", m.exchange, v, mid))
+        return fail(*e);
+    return {};
+}
+
+Status Broker::exchange_delete(ChannelRef ref, const ExchangeDelete& m) {
+    WARREN_CHANNEL_OP(ref, method::exchange_delete);
+    const MethodId mid = method::exchange_delete;
+    if (m.exchange.empty()) return fail(default_exchange_refused(mid));
+    if (has_reserved_prefix(m.exchange))
+        return fail(AmqpError::format(ReplyCode::AccessRefused, mid, "deletion of system {} not allowed",
+                                      rs("exchange", m.exchange, v)));
+    Exchange* x = model.find_exchange(v, m.exchange);
+    if (!x) return {};
+    if (m.if_unused && !x->bindings().empty())
+        return fail(AmqpError::format(ReplyCode::PreconditionFailed, mid, "{} in use",
+                                      rs("exchange", m.exchange, v)));
+    model.delete_exchange(v, *x);
+    return {};
+}
+
+namespace {
+
+struct BindTarget {
+    Exchange* source = nullptr;
+    Queue* queue = nullptr;
+    Exchange* exchange = nullptr;
+};
+
+}  // namespace
+
+// rabbit_channel:binding_action/10 and rabbit_binding:add/3 / remove/3.
+static Result<std::optional<BindTarget>> resolve_binding(Model& model, ChannelState& ch, VHost& v,
+                                                         std::string_view source,
+                                                         std::string_view destination,
+                                                         bool destination_is_queue, bool adding,
+                                                         MethodId mid) {
+    if (destination.empty() || source.empty()) return default_exchange_refused(mid);
+    BindTarget t;
+    t.source = model.find_exchange(v, source);
+    if (destination_is_queue) t.queue = model.find_queue(v, destination);
+    else t.exchange = model.find_exchange(v, destination);
+    const bool destination_found = t.queue || t.exchange;
+    if (!t.source || !destination_found) {
+        if (!adding) return std::optional<BindTarget>{};  // unbinding what is missing is fine
+        if (!t.source) return not_found("exchange", source, v, mid);
+        return not_found(destination_is_queue ? "queue" : "exchange", destination, v, mid);
+    }
+    (void)ch;
+    return std::optional<BindTarget>{t};
+}
+
+Status Broker::queue_bind(ChannelRef ref, const QueueBind& m) {
+    WARREN_CHANNEL_OP(ref, method::queue_bind);
+    const MethodId mid = method::queue_bind;
+    auto queue_name = model.expand_queue_name(ch, m.queue, mid);
+    if (!queue_name) return fail(queue_name.error());
+    // An empty routing key with an empty queue name means the queue's name (AMQP shortcut).
+    std::string key = m.routing_key;
+    if (key.empty() && m.queue.empty()) key = queue_name.value();
+    auto target = resolve_binding(model, ch, v, m.exchange, queue_name.value(), true, true, mid);
+    if (!target) return fail(target.error());
+    BindTarget t = *target.value();
+    if (auto why = t.source->type().validate_binding(key, m.arguments))
+        return fail(AmqpError::make(ReplyCode::PreconditionFailed, mid, *why));
+    if (t.queue->exclusive() && t.queue->owner() != ch.connection->id)
+        return fail(resource_locked(*t.queue, v, mid));
+    if (t.source->find_binding(t.queue, nullptr, key, m.arguments)) return {};
+    auto b = std::make_unique<Binding>(Binding{t.source, t.queue, nullptr, key, m.arguments});
+    Binding& added = t.source->add_binding(std::move(b));
+    t.queue->add_incoming(&added);
+    return {};
+}
+
+Status Broker::queue_unbind(ChannelRef ref, const QueueBind& m) {
+    WARREN_CHANNEL_OP(ref, method::queue_unbind);
+    const MethodId mid = method::queue_unbind;
+    auto queue_name = model.expand_queue_name(ch, m.queue, mid);
+    if (!queue_name) return fail(queue_name.error());
+    auto target = resolve_binding(model, ch, v, m.exchange, queue_name.value(), true, false, mid);
+    if (!target) return fail(target.error());
+    if (!target.value()) return {};
+    BindTarget t = *target.value();
+    Binding* b = t.source->find_binding(t.queue, nullptr, m.routing_key, m.arguments);
+    if (!b) return {};
+    if (t.queue->exclusive() && t.queue->owner() != ch.connection->id)
+        return fail(resource_locked(*t.queue, v, mid));
+    model.remove_binding(v, b);
+    return {};
+}
+
+Status Broker::exchange_bind(ChannelRef ref, const ExchangeBind& m) {
+    WARREN_CHANNEL_OP(ref, method::exchange_bind);
+    const MethodId mid = method::exchange_bind;
+    auto target = resolve_binding(model, ch, v, m.source, m.destination, false, true, mid);
+    if (!target) return fail(target.error());
+    BindTarget t = *target.value();
+    if (auto why = t.source->type().validate_binding(m.routing_key, m.arguments))
+        return fail(AmqpError::make(ReplyCode::PreconditionFailed, mid, *why));
+    if (t.source->find_binding(nullptr, t.exchange, m.routing_key, m.arguments)) return {};
+    auto b = std::make_unique<Binding>(Binding{t.source, nullptr, t.exchange, m.routing_key, m.arguments});
+    Binding& added = t.source->add_binding(std::move(b));
+    t.exchange->add_incoming(&added);
+    return {};
+}
+
+Status Broker::exchange_unbind(ChannelRef ref, const ExchangeBind& m) {
+    WARREN_CHANNEL_OP(ref, method::exchange_unbind);
+    const MethodId mid = method::exchange_unbind;
+    auto target = resolve_binding(model, ch, v, m.source, m.destination, false, false, mid);
+    if (!target) return fail(target.error());
+    if (!target.value()) return {};
+    BindTarget t = *target.value();
+    if (Binding* b = t.source->find_binding(nullptr, t.exchange, m.routing_key, m.arguments))
+        model.remove_binding(v, b);
+    return {};
+}
+
+// ---- queues ----
+
+Result<QueueDeclareOk> Broker::queue_declare(ChannelRef ref, const QueueDeclare& m) {
+    WARREN_CHANNEL_OP(ref, method::queue_declare);
+    const MethodId mid = method::queue_declare;
+    const ConnectionId me = ch.connection->id;
+    auto answer = [&](Queue& q) {
+        ch.most_recently_declared_queue = q.name();
+        return QueueDeclareOk{q.name(), static_cast<std::uint32_t>(q.ready_count()),
+                              static_cast<std::uint32_t>(q.consumers().size())};
+    };
+    if (m.passive) {
+        auto name = model.expand_queue_name(ch, m.queue, mid);
+        if (!name) return fail(name.error());
+        auto q = model.queue_for_use(ch, name.value(), mid);
+        if (!q) return fail(q.error());
+        return answer(*q.value());
+    }
+    std::string name = m.queue;
+    if (name.empty()) {
+        name = state_->generate_name("amq.gen");
+    } else if (has_reserved_prefix(name)) {
+        return fail(AmqpError::format(ReplyCode::AccessRefused, mid,
+                                      "queue name '{}' contains reserved prefix 'amq.*'", name));
+    }
+    // Exclusive queues are never durable (rabbit_channel: Durable andalso not Exclusive).
+    const bool durable = m.durable && !m.exclusive;
+    const ConnectionId owner = m.exclusive ? me : 0;
+    if (Queue* q = model.find_queue(v, name)) {
+        // rabbit_amqqueue:assert_equivalence/5: exclusive owner, durable, auto_delete, args.
+        if (q->owner() != owner) return fail(resource_locked(*q, v, mid));
+        if (auto e = check_bool_equivalence(q->durable(), durable, "durable", "queue", name, v, mid))
+            return fail(*e);
+        if (auto e = check_bool_equivalence(q->auto_delete(), m.auto_delete, "auto_delete", "queue", name, v, mid))
+            return fail(*e);
+        if (auto e = check_args_equivalence(q->arguments(), m.arguments, classic_queue_arguments,
+                                            "queue", name, v, mid))
+            return fail(*e);
+        return answer(*q);
+    }
+    auto created = std::make_unique<Queue>(name, durable, m.exclusive, m.auto_delete, m.arguments, me);
+    Queue& q = *created;
+    v.queues.emplace(name, std::move(created));
+    return answer(q);
+}
+
+Result<std::uint32_t> Broker::queue_purge(ChannelRef ref, std::string_view queue) {
+    WARREN_CHANNEL_OP(ref, method::queue_purge);
+    const MethodId mid = method::queue_purge;
+    auto name = model.expand_queue_name(ch, queue, mid);
+    if (!name) return fail(name.error());
+    auto q = model.queue_for_use(ch, name.value(), mid);
+    if (!q) return fail(q.error());
+    return static_cast<std::uint32_t>(q.value()->purge());
+}
+
+Result<std::uint32_t> Broker::queue_delete(ChannelRef ref, const QueueDelete& m) {
+    WARREN_CHANNEL_OP(ref, method::queue_delete);
+    const MethodId mid = method::queue_delete;
+    auto name = model.expand_queue_name(ch, m.queue, mid);
+    if (!name) return fail(name.error());
+    Queue* q = model.find_queue(v, name.value());
+    if (!q) return std::uint32_t{0};
+    if (q->exclusive() && q->owner() != ch.connection->id) return fail(resource_locked(*q, v, mid));
+    // rabbit_amqqueue_process handle_call delete: emptiness is checked before use.
+    if (m.if_empty && q->has_ready())
+        return fail(AmqpError::format(ReplyCode::PreconditionFailed, mid, "{} not empty",
+                                      rs("queue", q->name(), v)));
+    if (m.if_unused && !q->consumers().empty())
+        return fail(AmqpError::format(ReplyCode::PreconditionFailed, mid, "{} in use",
+                                      rs("queue", q->name(), v)));
+    return model.delete_queue(v, *q, &ch);
+}
+
+// ---- basic ----
+
+Status Broker::basic_qos(ChannelRef ref, const BasicQos& m) {
+    WARREN_CHANNEL_OP(ref, method::basic_qos);
+    const MethodId mid = method::basic_qos;
+    if (m.prefetch_size != 0)
+        return fail(AmqpError::format(ReplyCode::NotImplemented, mid, "prefetch_size!={}", m.prefetch_size));
+    if (!m.global) {
+        ch.consumer_prefetch = m.prefetch_count;
+        return {};
+    }
+    // rabbit_limiter:limit_prefetch/3: the volume starts at what the channel already holds.
+    const bool was_reached = ch.limit_reached();
+    ch.global_prefetch = m.prefetch_count;
+    if (m.prefetch_count == 0) {
+        ch.limiter_volume = 0;
+        model.resume_limited_queues(ch);
+        return {};
+    }
+    ch.limiter_volume = static_cast<std::uint32_t>(ch.unacked.size());
+    if (was_reached && !ch.limit_reached()) model.resume_limited_queues(ch);
+    return {};
+}
+
+Status Broker::basic_publish(ChannelRef ref, const BasicPublish& m, Message message) {
+    WARREN_CHANNEL_OP(ref, method::basic_publish);
+    const MethodId mid = method::basic_publish;
+    if (m.immediate) return fail(AmqpError::make(ReplyCode::NotImplemented, mid, "immediate=true"));
+    auto target = model.publish_target(v, m.exchange);
+    if (!target) return fail(target.error());
+    if (message.properties.user_id && *message.properties.user_id != ch.connection->user)
+        return fail(AmqpError::format(ReplyCode::PreconditionFailed, mid,
+                                      "user_id property set to '{}' but authenticated user was '{}'",
+                                      *message.properties.user_id, ch.connection->user));
+    const std::uint64_t sequence = ch.confirm_mode ? ch.next_publish_sequence++ : 0;
+    auto stored = std::make_shared<const StoredMessage>(m.exchange, m.routing_key, std::move(message));
+    std::vector<Queue*> queues;
+    model.route(v, *target.value(), RoutingInput{m.routing_key, stored->properties().headers}, queues,
+                nullptr);
+    ConnectionSink& sink = *ch.connection->sink;
+    if (queues.empty() && m.mandatory)
+        sink.on_return(ch.id, ReturnEvent{ReplyCode::NoRoute, "NO_ROUTE", *stored});
+    for (Queue* q : queues) {
+        q->enqueue(stored);
+        model.dispatch(*q);
+    }
+    if (sequence != 0) sink.on_confirm(ch.id, sequence, false, true);
+    return {};
+}
+
+Result<std::optional<GetOk>> Broker::basic_get(ChannelRef ref, std::string_view queue, bool no_ack) {
+    WARREN_CHANNEL_OP(ref, method::basic_get);
+    const MethodId mid = method::basic_get;
+    auto name = model.expand_queue_name(ch, queue, mid);
+    if (!name) return fail(name.error());
+    auto found = model.queue_for_use(ch, name.value(), mid);
+    if (!found) return fail(found.error());
+    Queue& q = *found.value();
+    if (!q.has_ready()) return std::optional<GetOk>{};
+    QueuedMessage m = q.pop();
+    GetOk ok{ch.next_delivery_tag++, m.redelivered, static_cast<std::uint32_t>(q.ready_count()),
+             m.message};
+    if (!no_ack) {
+        q.note_unacked(1);
+        ch.unacked.push_back(Unacked{ok.delivery_tag, &q, std::move(m), nullptr, false});
+    }
+    return std::optional<GetOk>{std::move(ok)};
+}
+
+Result<std::string> Broker::basic_consume(ChannelRef ref, const BasicConsume& m) {
+    WARREN_CHANNEL_OP(ref, method::basic_consume);
+    const MethodId mid = method::basic_consume;
+    if (!m.consumer_tag.empty() && ch.consumers.contains(m.consumer_tag))
+        return fail(AmqpError::format(ReplyCode::NotAllowed, mid, "attempt to reuse consumer tag '{}'",
+                                      m.consumer_tag));
+    auto name = model.expand_queue_name(ch, m.queue, mid);
+    if (!name) return fail(name.error());
+    auto found = model.queue_for_use(ch, name.value(), mid);
+    if (!found) return fail(found.error());
+    Queue& q = *found.value();
+    // rabbit_amqqueue_process check_exclusive_access/3 for consumers.
+    if (q.exclusive_consumer() || (m.exclusive && !q.consumers().empty()))
+        return fail(AmqpError::format(ReplyCode::AccessRefused, mid, "{} in exclusive use",
+                                      rs("queue", q.name(), v)));
+    std::string tag = m.consumer_tag.empty() ? state_->generate_name("amq.ctag") : m.consumer_tag;
+    auto consumer = std::make_unique<Consumer>();
+    consumer->tag = tag;
+    consumer->channel = &ch;
+    consumer->queue = &q;
+    consumer->no_ack = m.no_ack;
+    consumer->exclusive = m.exclusive;
+    consumer->arguments = m.arguments;
+    consumer->prefetch = m.no_ack ? 0 : ch.consumer_prefetch;
+    consumer->credit = consumer->prefetch;
+    Consumer* c = consumer.get();
+    ch.consumers.emplace(tag, std::move(consumer));
+    q.consumers().add(c);
+    q.note_consumer_added();
+    if (m.exclusive) q.set_exclusive_consumer(c);
+    model.dispatch(q);
+    return tag;
+}
+
+Status Broker::basic_cancel(ChannelRef ref, std::string_view consumer_tag) {
+    WARREN_CHANNEL_OP(ref, method::basic_cancel);
+    auto it = ch.consumers.find(consumer_tag);
+    if (it == ch.consumers.end()) return {};
+    model.remove_consumer(ch, *it->second, /*run_auto_delete=*/true);
+    return {};
+}
+
+Status Broker::basic_ack(ChannelRef ref, std::uint64_t delivery_tag, bool multiple) {
+    WARREN_CHANNEL_OP(ref, method::basic_ack);
+    auto acked = model.collect(ch, delivery_tag, multiple, method::basic_ack);
+    if (!acked) return fail(acked.error());
+    model.settle(ch, std::move(acked.value()), /*requeue=*/false);
+    return {};
+}
+
+Status Broker::basic_nack(ChannelRef ref, std::uint64_t delivery_tag, bool multiple, bool requeue) {
+    WARREN_CHANNEL_OP(ref, method::basic_nack);
+    auto acked = model.collect(ch, delivery_tag, multiple, method::basic_nack);
+    if (!acked) return fail(acked.error());
+    model.settle(ch, std::move(acked.value()), requeue);
+    return {};
+}
+
+Status Broker::basic_reject(ChannelRef ref, std::uint64_t delivery_tag, bool requeue) {
+    WARREN_CHANNEL_OP(ref, method::basic_reject);
+    auto acked = model.collect(ch, delivery_tag, false, method::basic_reject);
+    if (!acked) return fail(acked.error());
+    model.settle(ch, std::move(acked.value()), requeue);
+    return {};
+}
+
+Status Broker::basic_recover(ChannelRef ref, bool requeue) {
+    WARREN_CHANNEL_OP(ref, method::basic_recover);
+    if (!requeue)
+        return fail(AmqpError::make(ReplyCode::NotImplemented, method::basic_recover, "requeue=false"));
+    auto all = model.collect(ch, 0, true, method::basic_recover);
+    model.settle(ch, std::move(all.value()), /*requeue=*/true);
+    return {};
+}
+
+Status Broker::confirm_select(ChannelRef ref) {
+    WARREN_CHANNEL_OP(ref, method::confirm_select);
+    ch.confirm_mode = true;
+    return {};
+}
+
+#undef WARREN_CHANNEL_OP
+
+}  // namespace warren

@@ -1,0 +1,88 @@
+// The model's internal state behind warren::Broker. Private to the emulator.
+#pragma once
+
+#include <deque>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "warren/emulator/broker.hpp"
+#include "warren/emulator/exchange.hpp"
+#include "warren/emulator/queue.hpp"
+
+namespace warren::emulator {
+
+struct ConnectionState;
+struct VHost;
+
+/// A delivery awaiting acknowledgement on a channel.
+struct Unacked {
+    std::uint64_t tag = 0;
+    Queue* queue = nullptr;       // null once the queue has been deleted
+    QueuedMessage message;
+    Consumer* consumer = nullptr;  // null for basic.get, or once the consumer is cancelled
+    bool from_consumer = false;    // counted by the channel's global prefetch; basic.get is not
+};
+
+struct ChannelState {
+    ConnectionState* connection = nullptr;
+    ChannelId id = 0;
+    std::uint64_t next_delivery_tag = 1;
+    std::deque<Unacked> unacked;  // ascending delivery tags
+    std::string most_recently_declared_queue;
+
+    /// basic.qos global=false: the prefetch given to consumers created from now on.
+    std::uint16_t consumer_prefetch = 0;
+    /// basic.qos global=true, RabbitMQ's rabbit_limiter: 0 means inactive. `volume` counts
+    /// consumer deliveries awaiting acknowledgement while the limit is active.
+    std::uint16_t global_prefetch = 0;
+    std::uint32_t limiter_volume = 0;
+    /// Queues that found the channel's limit reached, to resume when it no longer is.
+    std::vector<Queue*> limiter_blocked_queues;
+
+    std::map<std::string, std::unique_ptr<Consumer>, std::less<>> consumers;
+    bool confirm_mode = false;
+    std::uint64_t next_publish_sequence = 1;
+
+    bool limiter_active() const noexcept { return global_prefetch > 0; }
+    bool limit_reached() const noexcept {
+        return limiter_active() && limiter_volume >= global_prefetch;
+    }
+};
+
+struct ConnectionState {
+    ConnectionId id = 0;
+    VHost* vhost = nullptr;
+    std::string user;
+    ConnectionSink* sink = nullptr;
+    std::map<ChannelId, std::unique_ptr<ChannelState>> channels;
+};
+
+struct VHost {
+    std::string name;
+    std::unordered_map<std::string, std::unique_ptr<Exchange>> exchanges;
+    std::unordered_map<std::string, std::unique_ptr<Queue>> queues;
+};
+
+class BrokerState {
+public:
+    explicit BrokerState(BrokerOptions options);
+
+    BrokerOptions options;
+    std::shared_ptr<Clock> clock;
+    ManualClock* manual_clock = nullptr;
+    std::map<std::string, std::unique_ptr<VHost>, std::less<>> vhosts;
+    std::unordered_map<ConnectionId, std::unique_ptr<ConnectionState>> connections;
+    ConnectionId next_connection_id = 1;
+    std::mt19937_64 random;
+
+    VHost& add_vhost(std::string name);
+    VHost* find_vhost(std::string_view name);
+    ChannelState* find_channel(ChannelRef ref);
+    std::string generate_name(std::string_view prefix);
+};
+
+}  // namespace warren::emulator

@@ -1,0 +1,16 @@
+#include "warren/emulator/consumer.hpp"
+
+#include <algorithm>
+
+namespace warren::emulator {
+
+void ConsumerRotation::remove(const Consumer* c) {
+    if (auto it = std::find(active_.begin(), active_.end(), c); it != active_.end()) {
+        active_.erase(it);
+        return;
+    }
+    if (auto it = std::find(blocked_.begin(), blocked_.end(), c); it != blocked_.end())
+        blocked_.erase(it);
+}
+
+}  // namespace warren::emulator
