@@ -188,6 +188,8 @@ std::string_view rabbit_type_name(FieldValue::Type type) noexcept {
 }
 
 bool rabbit_loose_equal(const FieldValue& a, const FieldValue& b) {
+    // Values of one type compare exactly; only mixed types need Erlang's rules below.
+    if (a.type() == b.type()) return a == b;
     // Erlang `==` compares numbers by value whatever their representation; RabbitMQ 3.10's
     // headers exchange uses it (rabbit_exchange_type_headers:headers_match). Decimals are
     // decoded by RabbitMQ as {decimal, Scale, Value} tuples, so they compare structurally.
