@@ -1,12 +1,20 @@
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
-install(TARGETS warren warren_protocol warren_emulator warren_client
+set(warren_installed_targets warren warren_protocol warren_emulator warren_client)
+set(warren_header_dirs protocol emulator client)
+set(WARREN_CONFIG_WITH_AMQP OFF)
+if(TARGET warren_client_amqp)
+  list(APPEND warren_installed_targets warren_client_amqp)
+  list(APPEND warren_header_dirs client/amqp)
+  set(WARREN_CONFIG_WITH_AMQP ON)
+endif()
+install(TARGETS ${warren_installed_targets}
         EXPORT warrenTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
-foreach(dir protocol emulator client)
+foreach(dir ${warren_header_dirs})
   install(DIRECTORY ${PROJECT_SOURCE_DIR}/${dir}/include/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 endforeach()
 install(EXPORT warrenTargets NAMESPACE warren:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/warren)
