@@ -3,7 +3,9 @@
 #pragma once
 
 #include <memory>
+#include <span>
 #include <string>
+#include <vector>
 
 #include "warren/protocol/basic_properties.hpp"
 
@@ -11,10 +13,17 @@ namespace warren::emulator {
 
 class StoredMessage {
 public:
-    StoredMessage(std::string exchange, std::string routing_key, Message message);
+    /// `extra_routing_keys` are the keys it routes by beside `routing_key`: on a publish, the
+    /// CC and BCC header keys (the BCC header itself is not kept: consumers never see it); on
+    /// a dead-lettered message, the rest of its death routing keys.
+    StoredMessage(std::string exchange, std::string routing_key, Message message,
+                  std::vector<std::string> extra_routing_keys = {});
 
     const std::string& exchange() const noexcept { return exchange_; }
     const std::string& routing_key() const noexcept { return routing_key_; }
+    std::span<const std::string> extra_routing_keys() const noexcept {
+        return extra_keys_ ? std::span<const std::string>(*extra_keys_) : std::span<const std::string>();
+    }
     const std::string& body() const noexcept { return body_; }
     /// The message's properties (an empty set when it was published with none).
     const BasicProperties& properties() const noexcept;
@@ -31,6 +40,8 @@ private:
     // Null when the publisher set no property: most messages, and it keeps a queued message
     // small (BasicProperties is several hundred bytes).
     std::unique_ptr<const BasicProperties> properties_;
+    // Null for the usual message routed by its routing key alone.
+    std::unique_ptr<const std::vector<std::string>> extra_keys_;
 };
 
 using MessagePtr = std::shared_ptr<const StoredMessage>;

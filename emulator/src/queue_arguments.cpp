@@ -1,0 +1,222 @@
+#include "warren/emulator/queue_arguments.hpp"
+
+#include <array>
+#include <charconv>
+
+#include <fmt/format.h>
+
+namespace warren::emulator {
+namespace {
+
+// rabbit_amqqueue's ?INTEGER_ARG_TYPES.
+bool integer_arg_type(const FieldValue& v) {
+    using T = FieldValue::Type;
+    switch (v.type()) {
+        case T::Int8: case T::Int16: case T::Int32: case T::Int64:
+        case T::UInt8: case T::UInt16: case T::UInt32:
+            return true;
+        default:
+            return false;
+    }
+}
+
+using Check = std::optional<std::string> (*)(const FieldValue& value, const FieldTable& all);
+
+// Each returns the Erlang term RabbitMQ prints with ~255p after "invalid arg 'K' for Q: ".
+std::optional<std::string> check_int(const FieldValue& v) {
+    if (integer_arg_type(v)) return std::nullopt;
+    return fmt::format("\"expected integer, got {}\"", rabbit_type_name(v.type()));
+}
+
+std::optional<std::string> check_expiry(std::int64_t n) {
+    if (n < 0) return fmt::format("{{value_negative,{}}}", n);
+    if (n > max_expiry_ms) return fmt::format("{{value_too_large,{}}}", n);
+    return std::nullopt;
+}
+
+std::optional<std::string> check_non_negative(const FieldValue& v, const FieldTable&) {
+    if (auto e = check_int(v)) return e;
+    if (v.as_int() < 0) return fmt::format("{{value_negative,{}}}", v.as_int());
+    return std::nullopt;
+}
+
+std::optional<std::string> check_expires(const FieldValue& v, const FieldTable&) {
+    if (auto e = check_int(v)) return e;
+    if (v.as_int() == 0) return std::string("{value_zero,0}");
+    return check_expiry(v.as_int());
+}
+
+std::optional<std::string> check_message_ttl(const FieldValue& v, const FieldTable&) {
+    if (auto e = check_int(v)) return e;
+    return check_expiry(v.as_int());
+}
+
+std::optional<std::string> unacceptable_type(const FieldValue& v) {
+    return fmt::format("{{unacceptable_type,{}}}", rabbit_type_name(v.type()));
+}
+
+std::optional<std::string> check_dlx_name(const FieldValue& v, const FieldTable&) {
+    if (v.is_string()) return std::nullopt;
+    return unacceptable_type(v);
+}
+
+std::optional<std::string> check_dlx_routing_key(const FieldValue& v, const FieldTable& all) {
+    if (!v.is_string()) return unacceptable_type(v);
+    if (!all.contains("x-dead-letter-exchange")) return std::string("routing_key_but_no_dlx_defined");
+    return std::nullopt;
+}
+
+std::optional<std::string> check_max_priority(const FieldValue& v, const FieldTable& all) {
+    if (auto e = check_non_negative(v, all)) return e;
+    if (v.as_int() > 255) return fmt::format("{{max_value_exceeded,{}}}", v.as_int());
+    return std::nullopt;
+}
+
+std::optional<std::string> check_overflow(const FieldValue& v, const FieldTable&) {
+    if (!v.is_string()) return unacceptable_type(v);
+    const std::string& s = v.as_string();
+    if (s == "drop-head" || s == "reject-publish" || s == "reject-publish-dlx") return std::nullopt;
+    return std::string("invalid_overflow");
+}
+
+std::optional<std::string> check_queue_mode(const FieldValue& v, const FieldTable&) {
+    if (!v.is_string()) return unacceptable_type(v);
+    if (v.as_string() == "default" || v.as_string() == "lazy") return std::nullopt;
+    return fmt::format("\"unsupported queue mode '{}'\"", v.as_string());
+}
+
+std::optional<std::string> check_bool(const FieldValue& v, const FieldTable&) {
+    if (v.type() == FieldValue::Type::Bool) return std::nullopt;
+    return unacceptable_type(v);
+}
+
+std::optional<std::string> check_queue_type(const FieldValue& v, const FieldTable&) {
+    if (!v.is_string()) return unacceptable_type(v);
+    // Only classic queues are emulated: quorum and stream queues are refused as RabbitMQ refuses
+    // a type it does not know.
+    if (v.as_string() == "classic") return std::nullopt;
+    return fmt::format("\"unsupported queue type '{}'\"", v.as_string());
+}
+
+std::optional<std::string> accept(const FieldValue&, const FieldTable&) { return std::nullopt; }
+
+struct Validator {
+    std::string_view key;
+    Check check;
+};
+
+// rabbit_amqqueue:declare_args/0, in its order (the first failing argument is reported).
+constexpr std::array<Validator, 18> declare_args{{
+    {"x-expires", check_expires},
+    {"x-message-ttl", check_message_ttl},
+    {"x-dead-letter-exchange", check_dlx_name},
+    {"x-dead-letter-routing-key", check_dlx_routing_key},
+    {"x-max-length", check_non_negative},
+    {"x-max-length-bytes", check_non_negative},
+    {"x-max-in-memory-length", check_non_negative},
+    {"x-max-in-memory-bytes", check_non_negative},
+    {"x-max-priority", check_max_priority},
+    {"x-overflow", check_overflow},
+    {"x-queue-mode", check_queue_mode},
+    {"x-single-active-consumer", check_bool},
+    {"x-queue-type", check_queue_type},
+    {"x-quorum-initial-group-size", check_non_negative},
+    {"x-max-age", accept},
+    {"x-stream-max-segment-size-bytes", check_non_negative},
+    {"x-initial-cluster-size", check_non_negative},
+    {"x-queue-leader-locator", accept},
+}};
+
+// Arguments of other queue types that a classic queue refuses (rabbit_classic_queue
+// capabilities: unsupported_args).
+constexpr std::array<std::string_view, 9> unsupported_by_classic{
+    "x-quorum-initial-group-size", "x-max-in-memory-length", "x-max-in-memory-bytes",
+    "x-quorum-target-group-size", "x-delivery-limit", "x-max-age",
+    "x-stream-max-segment-size-bytes", "x-initial-cluster-size", "x-queue-leader-locator"};
+
+}  // namespace
+
+std::optional<std::string> validate_queue_arguments(const FieldTable& arguments,
+                                                    std::string_view queue) {
+    if (const FieldValue* dlx = arguments.find("x-dead-letter-exchange"); dlx && !dlx->is_string())
+        return fmt::format("invalid type '{}' for arg 'x-dead-letter-exchange' in {}",
+                           rabbit_type_name(dlx->type()), queue);
+    for (const Validator& v : declare_args) {
+        const FieldValue* value = arguments.find(v.key);
+        if (!value) continue;
+        if (auto why = v.check(*value, arguments))
+            return fmt::format("invalid arg '{}' for {}: {}", v.key, queue, *why);
+    }
+    for (const auto& [key, value] : arguments) {
+        for (std::string_view unsupported : unsupported_by_classic)
+            if (key == unsupported)
+                return fmt::format("invalid arg '{}' for {} of queue type rabbit_classic_queue", key,
+                                   queue);
+    }
+    return std::nullopt;
+}
+
+QueueArguments parse_queue_arguments(const FieldTable& arguments) {
+    QueueArguments a;
+    auto integer = [&](std::string_view key) -> std::optional<std::int64_t> {
+        const FieldValue* v = arguments.find(key);
+        if (!v || !integer_arg_type(*v)) return std::nullopt;
+        return v->as_int();
+    };
+    auto text = [&](std::string_view key) -> std::optional<std::string> {
+        const FieldValue* v = arguments.find(key);
+        if (!v || !v->is_string()) return std::nullopt;
+        return v->as_string();
+    };
+    if (auto ttl = integer("x-message-ttl")) a.message_ttl = Duration(*ttl);
+    if (auto expires = integer("x-expires")) a.expires = Duration(*expires);
+    a.dead_letter_exchange = text("x-dead-letter-exchange");
+    a.dead_letter_routing_key = text("x-dead-letter-routing-key");
+    if (auto n = integer("x-max-length")) a.max_length = static_cast<std::uint64_t>(*n);
+    if (auto n = integer("x-max-length-bytes")) a.max_length_bytes = static_cast<std::uint64_t>(*n);
+    if (auto overflow = text("x-overflow")) {
+        if (*overflow == "reject-publish") a.overflow = Overflow::RejectPublish;
+        else if (*overflow == "reject-publish-dlx") a.overflow = Overflow::RejectPublishDlx;
+    }
+    if (auto p = integer("x-max-priority")) {
+        a.priority_queue = true;
+        a.max_priority = static_cast<std::uint8_t>(*p);
+    }
+    if (const FieldValue* sac = arguments.find("x-single-active-consumer");
+        sac && sac->type() == FieldValue::Type::Bool)
+        a.single_active_consumer = sac->as_bool();
+    return a;
+}
+
+ExpirationParse parse_expiration(std::string_view expiration) {
+    // Erlang's string:to_integer/1: an optional sign, then at least one digit; what follows the
+    // digits is the leftover.
+    auto invalid = [&](const std::string& why) {
+        return ExpirationParse{std::nullopt, fmt::format("invalid expiration '{}': {}", expiration, why)};
+    };
+    std::size_t i = 0;
+    bool negative = false;
+    if (i < expiration.size() && (expiration[i] == '+' || expiration[i] == '-')) {
+        negative = expiration[i] == '-';
+        ++i;
+    }
+    const std::size_t digits_start = i;
+    while (i < expiration.size() && expiration[i] >= '0' && expiration[i] <= '9') ++i;
+    if (i == digits_start) return invalid("no_integer");
+    if (i < expiration.size())
+        return invalid(fmt::format("{{leftover_string,\"{}\"}}", expiration.substr(i)));
+    // Digits beyond what fits are certainly too large.
+    std::int64_t value = 0;
+    const auto digits = expiration.substr(digits_start);
+    const auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+    (void)ptr;
+    if (ec != std::errc{}) {
+        return invalid(fmt::format("{{value_too_large,{}}}", digits));
+    }
+    if (negative) value = -value;
+    if (value < 0) return invalid(fmt::format("{{value_negative,{}}}", value));
+    if (value > max_expiry_ms) return invalid(fmt::format("{{value_too_large,{}}}", value));
+    return ExpirationParse{Duration(value), std::nullopt};
+}
+
+}  // namespace warren::emulator
