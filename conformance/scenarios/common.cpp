@@ -1,0 +1,75 @@
+#include "scenario.hpp"
+
+namespace warren::conformance {
+
+std::vector<Publication> keys(std::initializer_list<std::string> routing_keys) {
+    std::vector<Publication> out;
+    for (const auto& k : routing_keys) out.push_back({k});
+    return out;
+}
+
+void routing_matrix(Session& s, std::string_view type, const std::vector<Binding>& bindings,
+                    const std::vector<Publication>& publications) {
+    const std::string x = s.exchange_name("x");
+    std::vector<std::string> queues;
+    for (std::size_t i = 0; i < bindings.size(); ++i) queues.push_back(s.queue_name(fmt::format("q{}", i)));
+    Channel ch = s.channel();
+    s.exchange_declare(ch, x, type);
+    for (std::size_t i = 0; i < bindings.size(); ++i) {
+        s.queue_declare(ch, queues[i]);
+        s.queue_bind(ch, queues[i], x, bindings[i].key, bindings[i].arguments);
+    }
+    for (std::size_t i = 0; i < publications.size(); ++i) {
+        BasicProperties props;
+        props.headers = publications[i].headers;
+        s.publish(ch, x, publications[i].key, fmt::format("p{}", i), props);
+    }
+    for (const auto& q : queues) s.drain(ch, q);
+}
+
+namespace {
+
+template <class Probe>
+void await_gone(Session& s, std::string_view what, std::string_view name, Probe probe) {
+    Connection& conn = s.connect();
+    s.eventually([&] {
+        try {
+            Channel ch = conn.channel();
+            probe(ch);
+            ch.close();
+            return false;
+        } catch (const AmqpError&) {
+            return true;
+        }
+    });
+    Channel ch = conn.channel();
+    s.attempt(fmt::format("{} {} exists", what, quote(name)), [&] { probe(ch); });
+}
+
+}  // namespace
+
+void await_queue_gone(Session& s, std::string_view queue) {
+    await_gone(s, "queue", queue, [&](Channel& ch) { ch.queue_declare(queue, {.passive = true}); });
+}
+
+void await_exchange_gone(Session& s, std::string_view exchange) {
+    await_gone(s, "exchange", exchange, [&](Channel& ch) { ch.exchange_declare(exchange, "direct", {.passive = true}); });
+}
+
+void await_counts(Session& s, std::string_view queue, std::uint32_t messages, std::uint32_t consumers) {
+    Connection& conn = s.connect();
+    Channel probe = conn.channel();
+    s.eventually([&] {
+        try {
+            const auto ok = probe.queue_declare(queue, {.passive = true});
+            return ok.message_count == messages && ok.consumer_count == consumers;
+        } catch (const AmqpError&) {
+            probe = conn.channel();
+            return false;
+        }
+    });
+    if (!probe.is_open()) probe = conn.channel();
+    s.count(probe, queue);
+}
+
+}  // namespace warren::conformance
