@@ -1,6 +1,7 @@
 #include "warren/emulator/queue.hpp"
 
 #include <algorithm>
+#include <stdexcept>
 
 namespace warren::emulator {
 
@@ -10,36 +11,73 @@ Queue::Queue(std::string name, bool durable, bool exclusive, bool auto_delete,
       durable_(durable),
       auto_delete_(auto_delete),
       arguments_(std::move(arguments)),
-      owner_(exclusive ? owner : 0) {}
+      settings_(parse_queue_arguments(arguments_)),
+      owner_(exclusive ? owner : 0),
+      levels_(settings_.priority_queue ? settings_.max_priority + 1u : 1u) {}
 
-void Queue::enqueue(MessagePtr message) {
+void Queue::enqueue(MessagePtr message, TimePoint now, std::optional<Duration> message_ttl) {
+    QueuedMessage m;
+    std::optional<Duration> ttl = settings_.message_ttl;
+    if (message_ttl && (!ttl || *message_ttl < *ttl)) ttl = message_ttl;
+    if (ttl) m.expires_at = now + *ttl;
+    if (settings_.priority_queue) {
+        // No priority counts as 0; above the maximum counts as the maximum.
+        const std::uint8_t p = message->properties().priority.value_or(0);
+        m.priority = std::min(p, settings_.max_priority);
+    }
+    m.sequence = next_sequence_++;
     ready_bytes_ += message->body_size();
-    ready_.push_back(QueuedMessage{std::move(message), next_sequence_++, false});
+    ++ready_count_;
+    m.message = std::move(message);
+    level_of(m.priority).push_back(std::move(m));
 }
 
 void Queue::requeue(QueuedMessage message) {
     message.redelivered = true;
     ready_bytes_ += message.message->body_size();
-    // Most requeues go to the head (the oldest unacknowledged message); search from there.
-    auto pos = std::lower_bound(ready_.begin(), ready_.end(), message.sequence,
+    ++ready_count_;
+    auto& level = level_of(message.priority);
+    auto pos = std::lower_bound(level.begin(), level.end(), message.sequence,
                                 [](const QueuedMessage& m, std::uint64_t seq) {
                                     return m.sequence < seq;
                                 });
-    ready_.insert(pos, std::move(message));
+    level.insert(pos, std::move(message));
+}
+
+const QueuedMessage& Queue::head() const {
+    for (auto level = levels_.rbegin(); level != levels_.rend(); ++level)
+        if (!level->empty()) return level->front();
+    throw std::logic_error("Queue::head on an empty queue");
 }
 
 QueuedMessage Queue::pop() {
-    QueuedMessage m = std::move(ready_.front());
-    ready_.pop_front();
-    ready_bytes_ -= m.message->body_size();
-    return m;
+    for (auto level = levels_.rbegin(); level != levels_.rend(); ++level) {
+        if (level->empty()) continue;
+        QueuedMessage m = std::move(level->front());
+        level->pop_front();
+        ready_bytes_ -= m.message->body_size();
+        --ready_count_;
+        return m;
+    }
+    throw std::logic_error("Queue::pop on an empty queue");
 }
 
 std::size_t Queue::purge() {
-    const std::size_t n = ready_.size();
-    ready_.clear();
+    const std::size_t n = ready_count_;
+    for (auto& level : levels_) level.clear();
+    ready_count_ = 0;
     ready_bytes_ = 0;
     return n;
+}
+
+bool Queue::would_overflow(std::size_t body_size) const noexcept {
+    return (settings_.max_length && ready_count_ + 1 > *settings_.max_length) ||
+           (settings_.max_length_bytes && ready_bytes_ + body_size > *settings_.max_length_bytes);
+}
+
+bool Queue::over_limit() const noexcept {
+    return (settings_.max_length && ready_count_ > *settings_.max_length) ||
+           (settings_.max_length_bytes && ready_bytes_ > *settings_.max_length_bytes);
 }
 
 void Queue::remove_incoming(const Binding* b) {

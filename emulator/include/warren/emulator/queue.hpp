@@ -1,7 +1,9 @@
 // A classic queue: its declared attributes, its ready messages in order, its consumers.
 //
 // Ready messages keep the sequence number they were enqueued with, so a requeued message
-// returns to its original place, as classic queues do (rabbit_variable_queue requeue).
+// returns to its original place, as classic queues do (rabbit_variable_queue requeue). A
+// priority queue (x-max-priority) keeps one such sequence per priority level and offers the
+// highest level first (rabbit_priority_queue).
 #pragma once
 
 #include <cstdint>
@@ -12,7 +14,9 @@
 #include <vector>
 
 #include "warren/emulator/binding.hpp"
+#include "warren/emulator/clock.hpp"
 #include "warren/emulator/consumer.hpp"
+#include "warren/emulator/queue_arguments.hpp"
 #include "warren/emulator/sink.hpp"
 #include "warren/emulator/stored_message.hpp"
 
@@ -21,6 +25,10 @@ namespace warren::emulator {
 struct QueuedMessage {
     MessagePtr message;
     std::uint64_t sequence = 0;
+    /// When it expires: enqueue time plus the smaller of the queue's x-message-ttl and the
+    /// message's expiration; TimePoint::max() for never. A requeue keeps it.
+    TimePoint expires_at = TimePoint::max();
+    std::uint8_t priority = 0;
     bool redelivered = false;
 };
 
@@ -34,19 +42,31 @@ public:
     bool exclusive() const noexcept { return owner_ != 0; }
     bool auto_delete() const noexcept { return auto_delete_; }
     const FieldTable& arguments() const noexcept { return arguments_; }
+    /// What the arguments mean (TTL, limits, dead-lettering, priorities).
+    const QueueArguments& settings() const noexcept { return settings_; }
     /// The connection that owns an exclusive queue; 0 for a shared one.
     ConnectionId owner() const noexcept { return owner_; }
 
     // ---- ready messages ----
-    std::size_t ready_count() const noexcept { return ready_.size(); }
+    std::size_t ready_count() const noexcept { return ready_count_; }
     std::uint64_t ready_bytes() const noexcept { return ready_bytes_; }
-    bool has_ready() const noexcept { return !ready_.empty(); }
-    void enqueue(MessagePtr message);
+    bool has_ready() const noexcept { return ready_count_ > 0; }
+    /// Appends a message published at `now`, with the TTL its `expiration` gave it.
+    void enqueue(MessagePtr message, TimePoint now = TimePoint{},
+                 std::optional<Duration> message_ttl = std::nullopt);
     /// Puts a message back at its original place, marked redelivered.
     void requeue(QueuedMessage message);
+    /// The message the queue would hand out next. Requires has_ready().
+    const QueuedMessage& head() const;
     QueuedMessage pop();
     /// Drops every ready message; returns how many.
     std::size_t purge();
+
+    /// Whether one more message of `body_size` bytes would pass x-max-length or
+    /// x-max-length-bytes (rabbit_amqqueue_process:will_overflow/2).
+    bool would_overflow(std::size_t body_size) const noexcept;
+    /// Whether the ready messages are over a limit now (over_max_length/1).
+    bool over_limit() const noexcept;
 
     // ---- unacknowledged messages held by channels ----
     std::size_t unacked_count() const noexcept { return unacked_; }
@@ -60,6 +80,12 @@ public:
     bool has_had_consumers() const noexcept { return has_had_consumers_; }
     void note_consumer_added() noexcept { has_had_consumers_ = true; }
 
+    // ---- x-expires: when an unused queue goes ----
+    /// The last time the queue was used (declared, read with basic.get, or left by its last
+    /// consumer); it expires x-expires after that while it has no consumers.
+    TimePoint last_used() const noexcept { return last_used_; }
+    void note_used(TimePoint now) noexcept { last_used_ = now; }
+
     // ---- bindings that lead here (the default exchange's implicit one excluded) ----
     const std::vector<Binding*>& incoming() const noexcept { return incoming_; }
     void add_incoming(Binding* b) { incoming_.push_back(b); }
@@ -70,16 +96,23 @@ public:
     void set_channel_suspended(const ChannelState* ch, bool suspended);
 
 private:
+    std::deque<QueuedMessage>& level_of(std::uint8_t priority) { return levels_[priority]; }
+
     std::string name_;
     bool durable_;
     bool auto_delete_;
     FieldTable arguments_;
+    QueueArguments settings_;
     ConnectionId owner_;
 
-    std::deque<QueuedMessage> ready_;
+    // One deque per priority level (a single one for a queue without x-max-priority), each
+    // in sequence order.
+    std::vector<std::deque<QueuedMessage>> levels_;
+    std::size_t ready_count_ = 0;
     std::uint64_t ready_bytes_ = 0;
     std::uint64_t next_sequence_ = 1;
     std::size_t unacked_ = 0;
+    TimePoint last_used_{};
 
     ConsumerRotation consumers_;
     Consumer* exclusive_consumer_ = nullptr;
