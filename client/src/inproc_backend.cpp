@@ -4,6 +4,7 @@
 // connection's thread (a publish there delivers here); the sink only queues events, under
 // its own mutex. process_events takes them off the queue and runs callbacks with no lock
 // held, so a callback may call back into the Broker.
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <map>
@@ -31,9 +32,13 @@ struct ConfirmEv {
     ChannelId channel;
     Confirm confirm;
 };
+/// A consumer that is no longer: cancelled by the broker (its queue was deleted) or by the
+/// client. Queued behind the deliveries that preceded it, so those still reach the callback.
 struct CancelEv {
     ChannelId channel;
     std::string consumer_tag;
+    /// A client's cancel (its consumer retired until this event), not the broker's.
+    bool by_client = false;
 };
 struct ChannelCloseEv {
     ChannelId channel;
@@ -82,6 +87,18 @@ public:
         close_error_ = error;
     }
     void forget_channel(ChannelId id) { channels_.erase(id); }
+    /// Whether a delivery to `consumer_tag` on `channel` waits in the queue of events.
+    bool delivery_pending(ChannelId channel, std::string_view consumer_tag) {
+        std::lock_guard lock(events_mutex_);
+        return std::any_of(events_.begin(), events_.end(), [&](const Event& e) {
+            const auto* d = std::get_if<DeliverEv>(&e);
+            return d && d->channel == channel && d->delivery.consumer_tag == consumer_tag;
+        });
+    }
+    /// Queues the end of a consumer the client cancelled, behind its pending deliveries.
+    void push_cancelled(ChannelId channel, std::string consumer_tag) {
+        push(CancelEv{channel, std::move(consumer_tag), true});
+    }
 
     // ---- emulator::ConnectionSink: called with the Broker's lock held ----
     void on_deliver(ChannelId ch, const emulator::DeliverEvent& e) override {
@@ -191,11 +208,10 @@ public:
                        const PublishOptions& o) override {
         ensure_open();
         if (confirm_mode_) pending_confirms_.emplace(++published_, true);
-        Status s = conn_->broker().basic_publish(
-            ref(), {std::string(exchange), std::string(routing_key), o.mandatory, false}, message);
         // A publish has no reply: its error closes the channel and surfaces at the next call,
         // as it does on the wire.
-        if (!s) note_closed(s.error());
+        send_async(conn_->broker().basic_publish(
+            ref(), {std::string(exchange), std::string(routing_key), o.mandatory, false}, message));
     }
     std::optional<Delivery> basic_get(std::string_view queue, bool no_ack) override {
         auto got = check(conn_->broker().basic_get(ref(), queue, no_ack));
@@ -213,16 +229,30 @@ public:
     }
     void basic_cancel(std::string_view consumer_tag) override {
         check(conn_->broker().basic_cancel(ref(), consumer_tag));
-        consumers_.erase(std::string(consumer_tag));
+        // Deliveries made before the cancel still reach the callback, as they do on the wire
+        // (they precede cancel-ok).
+        auto it = consumers_.find(consumer_tag);
+        if (it == consumers_.end()) return;
+        if (conn_->delivery_pending(id_, consumer_tag)) {
+            // Retired: its pending deliveries reach it even if a new consumer takes the tag.
+            retiring_[it->first].push_back(std::move(it->second));
+            conn_->push_cancelled(id_, it->first);
+        }
+        consumers_.erase(it);
     }
+    // basic.ack, basic.nack and basic.reject have no reply: like a publish, an error they cause
+    // closes the channel and surfaces at the next call.
     void basic_ack(std::uint64_t tag, bool multiple) override {
-        check(conn_->broker().basic_ack(ref(), tag, multiple));
+        ensure_open();
+        send_async(conn_->broker().basic_ack(ref(), tag, multiple));
     }
     void basic_nack(std::uint64_t tag, bool multiple, bool requeue) override {
-        check(conn_->broker().basic_nack(ref(), tag, multiple, requeue));
+        ensure_open();
+        send_async(conn_->broker().basic_nack(ref(), tag, multiple, requeue));
     }
     void basic_reject(std::uint64_t tag, bool requeue) override {
-        check(conn_->broker().basic_reject(ref(), tag, requeue));
+        ensure_open();
+        send_async(conn_->broker().basic_reject(ref(), tag, requeue));
     }
     void basic_recover(bool requeue) override { check(conn_->broker().basic_recover(ref(), requeue)); }
 
@@ -253,6 +283,11 @@ public:
 
     // ---- events, from InprocConnection::dispatch ----
     void deliver(const Delivery& d) {
+        if (auto r = retiring_.find(d.consumer_tag); r != retiring_.end()) {
+            std::shared_ptr<ConsumerCallback> cb = r->second.front();
+            (*cb)(d);
+            return;
+        }
         auto it = consumers_.find(d.consumer_tag);
         if (it == consumers_.end()) return;
         std::shared_ptr<ConsumerCallback> cb = it->second;  // the callback may cancel itself
@@ -270,7 +305,16 @@ public:
         if (!c.ack) nacked_ = true;
         if (on_confirm_) on_confirm_(c);
     }
-    void cancelled(const std::string& tag) { consumers_.erase(tag); }
+    void cancelled(const std::string& tag, bool by_client) {
+        if (!by_client) {
+            consumers_.erase(tag);
+            return;
+        }
+        auto r = retiring_.find(tag);
+        if (r == retiring_.end()) return;
+        r->second.pop_front();
+        if (r->second.empty()) retiring_.erase(r);
+    }
     void note_closed(const AmqpError& error) {
         open_ = false;
         closed_by_ = error;
@@ -294,6 +338,10 @@ private:
         if (!r) fail(r.error());
         return std::move(r).value();
     }
+    /// The outcome of a method the broker does not answer.
+    void send_async(const Status& s) {
+        if (!s) note_closed(s.error());
+    }
     [[noreturn]] void fail(const AmqpError& error) {
         note_closed(error);
         throw error;
@@ -304,6 +352,8 @@ private:
     bool open_ = true;
     std::optional<AmqpError> closed_by_;
     std::map<std::string, std::shared_ptr<ConsumerCallback>, std::less<>> consumers_;
+    /// Consumers the client cancelled while deliveries to them were queued, oldest first.
+    std::map<std::string, std::deque<std::shared_ptr<ConsumerCallback>>, std::less<>> retiring_;
     ReturnCallback on_return_;
     ConfirmCallback on_confirm_;
     bool confirm_mode_ = false;
@@ -339,7 +389,7 @@ void InprocConnection::dispatch(Event& e) {
                 if constexpr (std::is_same_v<T, DeliverEv>) ch->deliver(ev.delivery);
                 else if constexpr (std::is_same_v<T, ReturnEv>) ch->returned(ev.returned);
                 else if constexpr (std::is_same_v<T, ConfirmEv>) ch->confirmed(ev.confirm);
-                else if constexpr (std::is_same_v<T, CancelEv>) ch->cancelled(ev.consumer_tag);
+                else if constexpr (std::is_same_v<T, CancelEv>) ch->cancelled(ev.consumer_tag, ev.by_client);
                 else if constexpr (std::is_same_v<T, ChannelCloseEv>) ch->note_closed(ev.error);
             }
         },

@@ -10,6 +10,7 @@
 
 #include "broker_state.hpp"
 #include "warren/emulator/exchange_type.hpp"
+#include "warren/emulator/queue_arguments.hpp"
 
 namespace warren {
 
@@ -124,14 +125,63 @@ AmqpError default_exchange_refused(MethodId m) {
                            "operation not permitted on the default exchange");
 }
 
-// rabbit_misc:assert_args_equivalence/4 renders a value with val/1: a bare value as '<v>',
-// a typed table value as "the value '<v>' of type '<type>'", and absence as "none".
+// rabbit_basic:header_routes/1: a CC or BCC header must be an array; a message with another
+// type there is refused ("invalid message", from rabbit_channel's publish).
+std::optional<AmqpError> check_routing_headers(const FieldTable& headers, MethodId m) {
+    for (const char* key : {"CC", "BCC"}) {
+        const FieldValue* v = headers.find(key);
+        if (v && v->type() != FieldValue::Type::Array)
+            return AmqpError::format(ReplyCode::PreconditionFailed, m,
+                                     "invalid message: {{unacceptable_type_in_header,\"{}\",{}}}",
+                                     key, rabbit_type_name(v->type()));
+    }
+    return std::nullopt;
+}
+
+/// The routing keys the CC and BCC headers add (their long strings, CC first), as
+/// rabbit_basic:header_routes/1 reads them; assumes check_routing_headers accepted them.
+std::vector<std::string> header_routes(const FieldTable& headers) {
+    std::vector<std::string> keys;
+    for (const char* key : {"CC", "BCC"})
+        if (const FieldValue* v = headers.find(key))
+            for (const FieldValue& k : v->as_array())
+                if (k.is_string()) keys.push_back(k.as_string());
+    return keys;
+}
+
+// rabbit_amqqueue:check_consume_arguments/3 for a classic queue: x-priority must be an
+// integer, x-cancel-on-ha-failover a boolean, and x-stream-offset (a stream queue's) is refused.
+std::optional<AmqpError> check_consume_arguments(const FieldTable& arguments, const std::string& queue,
+                                                 MethodId m) {
+    using T = FieldValue::Type;
+    // rabbit_amqqueue's integer argument types: every integer type but the unsigned 64-bit one.
+    if (const FieldValue* v = arguments.find("x-priority"); v && (!v->is_integer() || v->type() == T::UInt64))
+        return AmqpError::format(ReplyCode::PreconditionFailed, m,
+                                 "invalid arg 'x-priority' for {}: \"expected integer, got {}\"", queue,
+                                 rabbit_type_name(v->type()));
+    if (const FieldValue* v = arguments.find("x-cancel-on-ha-failover"); v && v->type() != T::Bool)
+        return AmqpError::format(ReplyCode::PreconditionFailed, m,
+                                 "invalid arg 'x-cancel-on-ha-failover' for {}: {{unacceptable_type,{}}}",
+                                 queue, rabbit_type_name(v->type()));
+    if (arguments.contains("x-stream-offset"))
+        return AmqpError::format(ReplyCode::PreconditionFailed, m,
+                                 "invalid arg 'x-stream-offset' for {} of queue type rabbit_classic_queue",
+                                 queue);
+    return std::nullopt;
+}
+
+// rabbit_misc:val/1 renders an argument's value as Erlang's ~s (binaries) or ~p (the rest)
+// prints it.
 std::string erlang_value(const FieldValue& v) {
     switch (v.type()) {
         case FieldValue::Type::String: return v.as_string();
         case FieldValue::Type::Bytes: return v.as_bytes().bytes;
         case FieldValue::Type::Bool: return v.as_bool() ? "true" : "false";
         case FieldValue::Type::Void: return "undefined";
+        case FieldValue::Type::Timestamp: return std::to_string(v.as_timestamp().seconds);
+        case FieldValue::Type::Decimal:
+            return fmt::format("{{{},{}}}", v.as_decimal().scale, v.as_decimal().value);
+        case FieldValue::Type::UInt64: return std::to_string(std::get<std::uint64_t>(v.storage()));
         default:
             if (v.is_integer()) return std::to_string(v.as_int());
             return fmt::format("{}", v);
@@ -159,17 +209,37 @@ std::optional<AmqpError> check_bool_equivalence(bool current, bool received, std
                         current ? "'true'" : "'false'", m);
 }
 
-bool same_type_class(const FieldValue& a, const FieldValue& b) {
-    // rabbit_misc:type_class/1: every integer type (and decimal) is one class, float and
-    // double another; any other type is its own class.
-    auto cls = [](const FieldValue& v) -> int {
-        if (v.is_integer() || v.type() == FieldValue::Type::Decimal) return -1;
-        if (v.type() == FieldValue::Type::Float || v.type() == FieldValue::Type::Double) return -2;
-        return static_cast<int>(v.type());
-    };
-    return cls(a) == cls(b);
+// rabbit_misc:type_class/1: every integer type and decimal are one class, float and double
+// another; any other type is its own class.
+int type_class(const FieldValue& v) {
+    if (v.is_integer() || v.type() == FieldValue::Type::Decimal) return -1;
+    if (v.type() == FieldValue::Type::Float || v.type() == FieldValue::Type::Double) return -2;
+    return static_cast<int>(v.type());
 }
 
+// Erlang's =:= on the decoded values, the types dropped: integers (timestamps are integers)
+// by value, floats by value, long strings and byte arrays (both binaries) by bytes; the rest
+// structurally.
+bool erlang_exactly_equal(const FieldValue& a, const FieldValue& b) {
+    using T = FieldValue::Type;
+    const auto integral = [](const FieldValue& v) { return v.is_integer() || v.type() == T::Timestamp; };
+    const auto binary = [](const FieldValue& v) { return v.type() == T::String || v.type() == T::Bytes; };
+    const auto floating = [](const FieldValue& v) { return v.type() == T::Float || v.type() == T::Double; };
+    if (integral(a) && integral(b)) {
+        const auto widen = [](const FieldValue& v) {
+            return v.type() == T::Timestamp ? FieldValue(v.as_timestamp().seconds) : v;
+        };
+        return rabbit_loose_equal(widen(a), widen(b));
+    }
+    if (binary(a) && binary(b)) return rabbit_loose_equal(a, b);
+    if (floating(a) && floating(b)) return a.as_double() == b.as_double();
+    return a == b;
+}
+
+// rabbit_misc:assert_args_equivalence/4: for each key in order, a value on both sides is
+// equivalent when the types are of one class and the values compare equal, or when the values
+// are exactly equal whatever their types; a value on one side only never is, except that an
+// absent x-queue-type equals 'classic'.
 std::optional<AmqpError> check_args_equivalence(const FieldTable& current, const FieldTable& received,
                                                 std::span<const std::string_view> keys,
                                                 std::string_view kind, std::string_view name,
@@ -179,24 +249,25 @@ std::optional<AmqpError> check_args_equivalence(const FieldTable& current, const
         const FieldValue* rec = received.find(key);
         if (!cur && !rec) continue;
         if (cur && rec) {
-            if (*cur == *rec) continue;
-            if (same_type_class(*cur, *rec) && rabbit_loose_equal(*cur, *rec)) continue;
-            if (erlang_value(*cur) == erlang_value(*rec) && cur->type() == rec->type()) continue;
+            if (type_class(*cur) == type_class(*rec) && rabbit_loose_equal(*cur, *rec)) continue;
+            if (erlang_exactly_equal(*cur, *rec)) continue;
             return inequivalent(key, kind, name, vhost, "'" + erlang_value(*rec) + "'",
                                 "'" + erlang_value(*cur) + "'", m);
         }
+        const FieldValue* present = cur ? cur : rec;
+        if (key == "x-queue-type" && present->is_string() && present->as_string() == "classic")
+            continue;
         return inequivalent(key, kind, name, vhost, typed_value(rec), typed_value(cur), m);
     }
     return std::nullopt;
 }
 
-// The arguments a classic queue compares on redeclaration (rabbit_classic_queue's
-// queue_arguments); any other argument may differ.
-constexpr std::array<std::string_view, 14> classic_queue_arguments = {
+// The arguments a classic queue compares on redeclaration, in RabbitMQ 3.10's order
+// (rabbit_classic_queue:capabilities/0 queue_arguments); any other argument may differ.
+constexpr std::array<std::string_view, 13> classic_queue_arguments = {
     "x-expires", "x-message-ttl", "x-dead-letter-exchange", "x-dead-letter-routing-key",
-    "x-max-length", "x-max-length-bytes", "x-max-in-memory-length", "x-max-in-memory-bytes",
-    "x-max-priority", "x-overflow", "x-queue-mode", "x-single-active-consumer",
-    "x-queue-type", "x-queue-master-locator"};
+    "x-max-length", "x-max-length-bytes", "x-max-priority", "x-overflow", "x-queue-mode",
+    "x-queue-version", "x-single-active-consumer", "x-queue-type", "x-queue-master-locator"};
 constexpr std::array<std::string_view, 1> exchange_arguments = {"alternate-exchange"};
 
 bool has_reserved_prefix(std::string_view name) { return name.starts_with("amq."); }
@@ -501,8 +572,7 @@ public:
                     BindingVerdict verdict{"", std::string(key), true, std::string(key)};
                     verdict.matched = q != nullptr;
                     if (!q) verdict.reason = fmt::format("no queue named '{}'", key);
-                    if (q) trace->bindings.push_back(std::move(verdict));
-                    else trace->bindings.push_back(std::move(verdict));
+                    trace->bindings.push_back(std::move(verdict));
                 }
                 if (q && std::find(queues.begin(), queues.end(), q) == queues.end())
                     queues.push_back(q);
@@ -710,6 +780,10 @@ RouteTrace Broker::trace_route(std::string_view vhost, std::string_view exchange
         trace.error = target.error();
         return trace;
     }
+    if (auto refused = check_routing_headers(headers, method::basic_publish)) {
+        trace.error = std::move(refused);
+        return trace;
+    }
     std::vector<Queue*> queues;
     model.route(*v, *target.value(), RoutingInput{routing_key, headers}, queues, &trace);
     for (Queue* q : queues) trace.queues.push_back(q->name());
@@ -794,8 +868,14 @@ Status Broker::exchange_declare(ChannelRef ref, const ExchangeDeclare& m) {
         return {};
     }
     auto type = make_exchange_type(m.type);
-    if (!type)
-        return fail(AmqpError::format(ReplyCode::CommandInvalid, mid, "unknown exchange type '{}'", m.type));
+    if (!type) {
+        // rabbit_exchange:check_type/1 says "invalid" for a name that is an existing Erlang atom
+        // and "unknown" for any other. '' always is an atom; which other names are depends on
+        // the code loaded in the broker's VM, so they get "unknown".
+        const std::string_view verdict = m.type.empty() ? "invalid" : "unknown";
+        return fail(AmqpError::format(ReplyCode::CommandInvalid, mid, "{} exchange type '{}'",
+                                      verdict, m.type));
+    }
     if (m.exchange.empty()) return fail(default_exchange_refused(mid));
     Exchange* x = model.find_exchange(v, m.exchange);
     if (!x) {
@@ -854,6 +934,12 @@ struct BindTarget {
 
 }  // namespace
 
+// rabbit_channel:expand_routing_key_shortcut/3, for queue.bind and queue.unbind: an empty key
+// with an empty queue name means the name of the channel's last declared queue.
+static std::string bind_key(const QueueBind& m, const std::string& expanded_queue) {
+    return m.routing_key.empty() && m.queue.empty() ? expanded_queue : m.routing_key;
+}
+
 // rabbit_channel:binding_action/10 and rabbit_binding:add/3 / remove/3.
 static Result<std::optional<BindTarget>> resolve_binding(Model& model, ChannelState& ch, VHost& v,
                                                          std::string_view source,
@@ -880,9 +966,7 @@ Status Broker::queue_bind(ChannelRef ref, const QueueBind& m) {
     const MethodId mid = method::queue_bind;
     auto queue_name = model.expand_queue_name(ch, m.queue, mid);
     if (!queue_name) return fail(queue_name.error());
-    // An empty routing key with an empty queue name means the queue's name (AMQP shortcut).
-    std::string key = m.routing_key;
-    if (key.empty() && m.queue.empty()) key = queue_name.value();
+    const std::string key = bind_key(m, queue_name.value());
     auto target = resolve_binding(model, ch, v, m.exchange, queue_name.value(), true, true, mid);
     if (!target) return fail(target.error());
     BindTarget t = *target.value();
@@ -906,7 +990,7 @@ Status Broker::queue_unbind(ChannelRef ref, const QueueBind& m) {
     if (!target) return fail(target.error());
     if (!target.value()) return {};
     BindTarget t = *target.value();
-    Binding* b = t.source->find_binding(t.queue, nullptr, m.routing_key, m.arguments);
+    Binding* b = t.source->find_binding(t.queue, nullptr, bind_key(m, queue_name.value()), m.arguments);
     if (!b) return {};
     if (t.queue->exclusive() && t.queue->owner() != ch.connection->id)
         return fail(resource_locked(*t.queue, v, mid));
@@ -953,9 +1037,8 @@ Result<QueueDeclareOk> Broker::queue_declare(ChannelRef ref, const QueueDeclare&
                               static_cast<std::uint32_t>(q.consumers().size())};
     };
     if (m.passive) {
-        auto name = model.expand_queue_name(ch, m.queue, mid);
-        if (!name) return fail(name.error());
-        auto q = model.queue_for_use(ch, name.value(), mid);
+        // A passive declare takes the name as given: "" is not the last declared queue.
+        auto q = model.queue_for_use(ch, m.queue, mid);
         if (!q) return fail(q.error());
         return answer(*q.value());
     }
@@ -981,6 +1064,10 @@ Result<QueueDeclareOk> Broker::queue_declare(ChannelRef ref, const QueueDeclare&
             return fail(*e);
         return answer(*q);
     }
+    // A new queue's arguments are validated (rabbit_channel, then rabbit_amqqueue:declare/6);
+    // an existing queue's are only compared, above.
+    if (auto why = validate_queue_arguments(m.arguments, rs("queue", name, v)))
+        return fail(AmqpError::make(ReplyCode::PreconditionFailed, mid, *why));
     auto created = std::make_unique<Queue>(name, durable, m.exclusive, m.auto_delete, m.arguments, me);
     Queue& q = *created;
     v.queues.emplace(name, std::move(created));
@@ -1021,20 +1108,23 @@ Status Broker::basic_qos(ChannelRef ref, const BasicQos& m) {
     WARREN_CHANNEL_OP(ref, method::basic_qos);
     const MethodId mid = method::basic_qos;
     if (m.prefetch_size != 0)
-        return fail(AmqpError::format(ReplyCode::NotImplemented, mid, "prefetch_size!={}", m.prefetch_size));
-    if (!m.global) {
-        ch.consumer_prefetch = m.prefetch_count;
-        return {};
-    }
-    // rabbit_limiter:limit_prefetch/3: the volume starts at what the channel already holds.
-    const bool was_reached = ch.limit_reached();
-    ch.global_prefetch = m.prefetch_count;
-    if (m.prefetch_count == 0) {
+        return fail(AmqpError::format(ReplyCode::NotImplemented, mid, "prefetch_size!=0 ({})",
+                                      m.prefetch_size));
+    // rabbit_channel basic.qos: global=false sets the prefetch of consumers created from now
+    // on and, like global=true with 0, lifts the channel's limit (rabbit_limiter:unlimit_prefetch).
+    if (!m.global) ch.consumer_prefetch = m.prefetch_count;
+    if (!m.global || m.prefetch_count == 0) {
+        const bool was_active = ch.limiter_active();
+        ch.global_prefetch = 0;
         ch.limiter_volume = 0;
-        model.resume_limited_queues(ch);
+        if (was_active) model.resume_limited_queues(ch);
         return {};
     }
-    ch.limiter_volume = static_cast<std::uint32_t>(ch.unacked.size());
+    // rabbit_limiter limit_prefetch: an inactive limiter starts counting from what the channel
+    // holds unacknowledged (basic.get deliveries included); an active one keeps its count.
+    const bool was_reached = ch.limit_reached();
+    if (!ch.limiter_active()) ch.limiter_volume = static_cast<std::uint32_t>(ch.unacked.size());
+    ch.global_prefetch = m.prefetch_count;
     if (was_reached && !ch.limit_reached()) model.resume_limited_queues(ch);
     return {};
 }
@@ -1045,15 +1135,28 @@ Status Broker::basic_publish(ChannelRef ref, const BasicPublish& m, Message mess
     if (m.immediate) return fail(AmqpError::make(ReplyCode::NotImplemented, mid, "immediate=true"));
     auto target = model.publish_target(v, m.exchange);
     if (!target) return fail(target.error());
-    if (message.properties.user_id && *message.properties.user_id != ch.connection->user)
+    BasicProperties& props = message.properties;
+    if (props.user_id && *props.user_id != ch.connection->user)
         return fail(AmqpError::format(ReplyCode::PreconditionFailed, mid,
                                       "user_id property set to '{}' but authenticated user was '{}'",
-                                      *message.properties.user_id, ch.connection->user));
+                                      *props.user_id, ch.connection->user));
+    if (props.expiration) {
+        // rabbit_channel:check_expiration_header/1.
+        if (auto parsed = parse_expiration(*props.expiration); parsed.error)
+            return fail(AmqpError::make(ReplyCode::PreconditionFailed, mid, *parsed.error));
+    }
+    std::vector<std::string> header_keys;
+    if (!props.headers.empty()) {
+        if (auto refused = check_routing_headers(props.headers, mid)) return fail(*refused);
+        header_keys = header_routes(props.headers);
+    }
     const std::uint64_t sequence = ch.confirm_mode ? ch.next_publish_sequence++ : 0;
-    auto stored = std::make_shared<const StoredMessage>(m.exchange, m.routing_key, std::move(message));
     std::vector<Queue*> queues;
-    model.route(v, *target.value(), RoutingInput{m.routing_key, stored->properties().headers}, queues,
-                nullptr);
+    model.route(v, *target.value(), RoutingInput{m.routing_key, props.headers}, queues, nullptr);
+    // rabbit_basic:make_message/4: the message keeps its CC header but not its BCC header.
+    if (!props.headers.empty()) props.headers.erase("BCC");
+    auto stored = std::make_shared<const StoredMessage>(m.exchange, m.routing_key, std::move(message),
+                                                        std::move(header_keys));
     ConnectionSink& sink = *ch.connection->sink;
     if (queues.empty() && m.mandatory)
         sink.on_return(ch.id, ReturnEvent{ReplyCode::NoRoute, "NO_ROUTE", *stored});
@@ -1095,6 +1198,8 @@ Result<std::string> Broker::basic_consume(ChannelRef ref, const BasicConsume& m)
     auto found = model.queue_for_use(ch, name.value(), mid);
     if (!found) return fail(found.error());
     Queue& q = *found.value();
+    if (auto refused = check_consume_arguments(m.arguments, rs("queue", q.name(), v), mid))
+        return fail(*refused);
     // rabbit_amqqueue_process check_exclusive_access/3 for consumers.
     if (q.exclusive_consumer() || (m.exclusive && !q.consumers().empty()))
         return fail(AmqpError::format(ReplyCode::AccessRefused, mid, "{} in exclusive use",
@@ -1107,6 +1212,7 @@ Result<std::string> Broker::basic_consume(ChannelRef ref, const BasicConsume& m)
     consumer->no_ack = m.no_ack;
     consumer->exclusive = m.exclusive;
     consumer->arguments = m.arguments;
+    if (const FieldValue* priority = m.arguments.find("x-priority")) consumer->priority = priority->as_int();
     consumer->prefetch = m.no_ack ? 0 : ch.consumer_prefetch;
     consumer->credit = consumer->prefetch;
     Consumer* c = consumer.get();

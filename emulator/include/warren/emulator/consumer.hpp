@@ -20,6 +20,9 @@ struct Consumer {
     bool no_ack = false;
     bool exclusive = false;
     FieldTable arguments;
+    /// The `x-priority` argument (0 without one): higher-priority consumers are offered
+    /// messages first; round-robin runs among consumers of the same priority.
+    std::int64_t priority = 0;
     /// Per-consumer prefetch (basic.qos global=false in force when it was created); 0 is no
     /// limit. No-ack consumers never have one (rabbit_queue_consumers:add/11).
     std::uint32_t prefetch = 0;
@@ -29,14 +32,15 @@ struct Consumer {
     bool credit_exhausted() const noexcept { return prefetch > 0 && credit == 0; }
 };
 
-/// Round-robin order among a queue's consumers, after rabbit_queue_consumers: the queue
-/// offers the head message to the consumer at the front; one that takes it moves to the back;
-/// one that cannot (its prefetch is used up, or its channel's) leaves the rotation and waits,
-/// per channel, until an acknowledgement frees it, then rejoins at the back in the order it
-/// left.
+/// The order in which a queue offers messages to its consumers, after rabbit_queue_consumers:
+/// consumers wait in a priority queue (highest `x-priority` first, arrival order within a
+/// priority); the queue offers the head message to the consumer at the front; one that takes it
+/// goes to the back of its priority; one that cannot (its prefetch is used up, or its
+/// channel's) leaves the rotation and waits until an acknowledgement frees it, then rejoins at
+/// the back of its priority, in the order it left.
 class ConsumerRotation {
 public:
-    void add(Consumer* c) { active_.push_back(c); }
+    void add(Consumer* c) { push_back(c); }
     /// Removes `c` wherever it is.
     void remove(const Consumer* c);
 
@@ -46,9 +50,10 @@ public:
         active_.pop_front();
         return c;
     }
-    void push_back(Consumer* c) { active_.push_back(c); }
-    /// `c` could not take a message: it waits with its channel's other blocked consumers.
-    void block(Consumer* c) { blocked_.push_back(c); }
+    /// To the back of `c`'s priority (priority_queue:in/3).
+    void push_back(Consumer* c) { insert_by_priority(active_, c); }
+    /// `c` could not take a message: it waits with the other blocked consumers.
+    void block(Consumer* c) { insert_by_priority(blocked_, c); }
     /// Moves back into the rotation, in the order they were blocked, every consumer of
     /// `channel` that `still_blocked` no longer holds back. Returns whether any moved.
     template <class Pred>
@@ -63,18 +68,29 @@ public:
     }
 
 private:
+    template <class Seq>
+    static void insert_by_priority(Seq& seq, Consumer* c) {
+        // The common case, every consumer at one priority, appends.
+        if (seq.empty() || seq.back()->priority >= c->priority) {
+            seq.push_back(c);
+            return;
+        }
+        auto it = seq.end();
+        while (it != seq.begin() && (*(it - 1))->priority < c->priority) --it;
+        seq.insert(it, c);
+    }
+
     std::deque<Consumer*> active_;
-    std::vector<Consumer*> blocked_;
+    std::deque<Consumer*> blocked_;
 };
 
 template <class Pred>
 bool ConsumerRotation::unblock(const ChannelState* channel, Pred still_blocked) {
     bool moved = false;
-    std::vector<Consumer*> kept;
-    kept.reserve(blocked_.size());
+    std::deque<Consumer*> kept;
     for (Consumer* c : blocked_) {
         if (c->channel == channel && !still_blocked(c)) {
-            active_.push_back(c);
+            push_back(c);
             moved = true;
         } else {
             kept.push_back(c);

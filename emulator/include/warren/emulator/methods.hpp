@@ -12,7 +12,7 @@ namespace warren {
 
 /// queue.declare-ok.
 struct QueueDeclareOk {
-    std::string queue;
+    std::string queue = {};
     std::uint32_t message_count = 0;
     std::uint32_t consumer_count = 0;
     friend bool operator==(const QueueDeclareOk&, const QueueDeclareOk&) = default;
@@ -27,7 +27,7 @@ struct ChannelRef {
 };
 
 struct ExchangeDeclare {
-    std::string exchange;
+    std::string exchange = {};
     std::string type = "direct";
     bool passive = false;
     bool durable = false;
@@ -37,19 +37,19 @@ struct ExchangeDeclare {
 };
 
 struct ExchangeDelete {
-    std::string exchange;
+    std::string exchange = {};
     bool if_unused = false;
 };
 
 struct ExchangeBind {
-    std::string destination;
-    std::string source;
-    std::string routing_key;
+    std::string destination = {};
+    std::string source = {};
+    std::string routing_key = {};
     FieldTable arguments = {};
 };
 
 struct QueueDeclare {
-    std::string queue;
+    std::string queue = {};
     bool passive = false;
     bool durable = false;
     bool exclusive = false;
@@ -58,14 +58,14 @@ struct QueueDeclare {
 };
 
 struct QueueBind {
-    std::string queue;
-    std::string exchange;
-    std::string routing_key;
+    std::string queue = {};
+    std::string exchange = {};
+    std::string routing_key = {};
     FieldTable arguments = {};
 };
 
 struct QueueDelete {
-    std::string queue;
+    std::string queue = {};
     bool if_unused = false;
     bool if_empty = false;
 };
@@ -77,15 +77,15 @@ struct BasicQos {
 };
 
 struct BasicPublish {
-    std::string exchange;
-    std::string routing_key;
+    std::string exchange = {};
+    std::string routing_key = {};
     bool mandatory = false;
     bool immediate = false;
 };
 
 struct BasicConsume {
-    std::string queue;
-    std::string consumer_tag;
+    std::string queue = {};
+    std::string consumer_tag = {};
     bool no_local = false;
     bool no_ack = false;
     bool exclusive = false;
@@ -97,7 +97,7 @@ struct GetOk {
     std::uint64_t delivery_tag = 0;
     bool redelivered = false;
     std::uint32_t message_count = 0;
-    MessagePtr message;
+    MessagePtr message = nullptr;
 };
 
 }  // namespace emulator
