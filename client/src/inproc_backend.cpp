@@ -75,11 +75,18 @@ public:
         close_error_ = closed_by_client();
         broker_.close_connection(id_);
     }
-    bool is_open() const override { return open_; }
+    bool is_open() const override {
+        if (!open_) return false;
+        std::lock_guard lock(events_mutex_);
+        return !lost_ && !remote_close_;
+    }
 
-    /// Throws ConnectionClosed when the connection is closed.
+    /// Throws ConnectionClosed when the connection is closed, ClientError when it was cut.
     void check_open() const {
         if (!open_) throw ConnectionClosed(close_error_.value_or(closed_by_client()));
+        std::lock_guard lock(events_mutex_);
+        if (lost_) throw ClientError(lost_text);
+        if (remote_close_) throw ConnectionClosed(*remote_close_);
     }
     /// The broker closed the connection with `error` (a hard error from a call).
     void closed_by_broker(const AmqpError& error) {
@@ -119,7 +126,22 @@ public:
     void on_channel_closed(ChannelId ch, const AmqpError& error) override {
         push(ChannelCloseEv{ch, error});
     }
-    void on_connection_closed(const AmqpError& error) override { push(ConnectionCloseEv{error}); }
+    // A close or a cut is known at once (a real client finds its socket closed); the event
+    // still reaches process_events in order.
+    void on_connection_closed(const AmqpError& error) override {
+        {
+            std::lock_guard lock(events_mutex_);
+            remote_close_ = error;
+        }
+        push(ConnectionCloseEv{error});
+    }
+    void on_connection_lost() override {
+        {
+            std::lock_guard lock(events_mutex_);
+            lost_ = true;
+        }
+        events_ready_.notify_one();
+    }
 
 private:
     void push(Event e) {
@@ -138,8 +160,13 @@ private:
     ChannelId next_channel_ = 1;
     std::map<ChannelId, std::weak_ptr<InprocChannel>> channels_;
 
-    std::mutex events_mutex_;
+    static constexpr const char* lost_text =
+        "warren: connection lost (cut by Broker::cut_connection, as a network failure cuts it)";
+
+    mutable std::mutex events_mutex_;
     std::condition_variable events_ready_;
+    bool lost_ = false;                   // guarded by events_mutex_
+    std::optional<AmqpError> remote_close_;  // guarded by events_mutex_
     std::deque<Event> events_;
 };
 
@@ -402,9 +429,12 @@ std::size_t InprocConnection::process_events(std::chrono::milliseconds timeout) 
         Event e;
         {
             std::unique_lock lock(events_mutex_);
-            if (events_.empty() && count == 0 && timeout.count() > 0)
-                events_ready_.wait_for(lock, timeout, [&] { return !events_.empty(); });
-            if (events_.empty()) return count;
+            if (events_.empty() && count == 0 && timeout.count() > 0 && !lost_)
+                events_ready_.wait_for(lock, timeout, [&] { return !events_.empty() || lost_; });
+            if (events_.empty()) {
+                if (lost_) throw ClientError(lost_text);
+                return count;
+            }
             e = std::move(events_.front());
             events_.pop_front();
         }
@@ -421,7 +451,7 @@ Connection connect(Broker& broker, const ConnectOptions& options) {
                               "Login was refused using authentication mechanism PLAIN. For details "
                               "see the broker logfile.");
     auto conn = std::make_shared<InprocConnection>(broker, 0);
-    auto id = broker.open_connection(options.vhost, options.user, *conn);
+    auto id = broker.open_connection(options.vhost, options.user, *conn, options.name);
     if (!id) throw id.error();
     conn->set_id(id.value());
     return Connection(std::move(conn));

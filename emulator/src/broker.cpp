@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "broker_state.hpp"
+#include "warren/emulator/dead_letter.hpp"
 #include "warren/emulator/exchange_type.hpp"
 #include "warren/emulator/queue_arguments.hpp"
 
@@ -341,6 +342,9 @@ public:
         dedupe(touched);
         for (Queue* q : touched) {
             if (maybe_auto_delete_queue(*q)) continue;
+            // A requeue can put a drop-head queue over its limit (rabbit_amqqueue_process
+            // requeue_and_run -> maybe_drop_head).
+            drop_over_limit(*q);
             dispatch(*q);
         }
     }
@@ -436,6 +440,8 @@ public:
             if (u.consumer == &c) u.consumer = nullptr;
         auto it = ch.consumers.find(c.tag);
         ch.consumers.erase(it);
+        // x-expires counts from when the queue was last used; losing its last consumer is a use.
+        if (q->consumers().empty()) q->note_used(now());
         if (run_auto_delete) maybe_auto_delete_queue(*q);
     }
 
@@ -443,9 +449,14 @@ public:
 
     /// Offers ready messages to consumers until one side runs out
     /// (rabbit_queue_consumers:deliver/3 with the checks of rabbit_limiter:can_send/3).
-    void dispatch(Queue& q) {
+    /// Expired messages at the head are dropped first (drop_expired_msgs), except a message
+    /// just published into an empty queue: RabbitMQ offers that one to a consumer before it
+    /// enqueues it, so even a TTL of 0 reaches a consumer that can take it at once.
+    void dispatch(Queue& q, bool fresh_message = false) {
         auto& rotation = q.consumers();
-        while (q.has_ready() && rotation.has_active()) {
+        for (;;) {
+            if (!fresh_message) expire_due(q);
+            if (!q.has_ready() || !rotation.has_active()) return;
             Consumer* c = rotation.pop_front();
             ChannelState& ch = *c->channel;
             if (q.channel_suspended(&ch) || c->credit_exhausted()) {
@@ -464,7 +475,70 @@ public:
             }
             deliver(q, *c, q.pop());
             rotation.push_back(c);
+            fresh_message = false;
         }
+    }
+
+    TimePoint now() const { return s_.clock->now(); }
+
+    /// Drops (dead-lettering as `expired`) the messages at the head whose time has come.
+    /// Only the head is looked at: a message behind it waits even when it expired earlier, as
+    /// in RabbitMQ (rabbit_amqqueue_process:drop_expired_msgs/2).
+    void expire_due(Queue& q) {
+        if (!q.has_ready()) return;
+        const TimePoint t = now();
+        while (q.has_ready() && q.head().expires_at <= t) {
+            QueuedMessage m = q.pop();
+            dead_letter(q, *m.message, DeadLetterReason::Expired);
+        }
+    }
+
+    /// drop-head overflow: while the queue is over x-max-length or x-max-length-bytes, its head
+    /// goes (dead-lettered as `maxlen`) (rabbit_amqqueue_process:maybe_drop_head/2).
+    void drop_over_limit(Queue& q) {
+        if (q.settings().overflow != Overflow::DropHead) return;
+        while (q.over_limit()) {
+            QueuedMessage m = q.pop();
+            dead_letter(q, *m.message, DeadLetterReason::Maxlen);
+        }
+    }
+
+    /// Hands a message a queue lets go of to the queue's dead-letter exchange; without one,
+    /// or when it does not exist, the message is dropped (rabbit_dead_letter:publish/5).
+    void dead_letter(Queue& from, const StoredMessage& message, DeadLetterReason reason) {
+        const QueueArguments& settings = from.settings();
+        if (!settings.dead_letter_exchange || !from.vhost()) return;
+        VHost& v = *from.vhost();
+        Exchange* dlx = find_exchange(v, *settings.dead_letter_exchange);
+        if (!dlx) return;
+        MessagePtr dead = make_dead_letter(message, reason, from.name(), now(), dlx->name(),
+                                           settings.dead_letter_routing_key);
+        std::vector<Queue*> queues;
+        route(v, *dlx,
+              RoutingInput{dead->routing_key(), dead->properties().headers, dead->extra_routing_keys()},
+              queues, nullptr);
+        for (Queue* q : queues) {
+            if (is_dead_letter_cycle(*dead, reason, q->name())) continue;
+            deliver_to_queue(*q, dead, std::nullopt);
+        }
+    }
+
+    /// A routed message arriving at a queue (rabbit_amqqueue_process:maybe_deliver_or_enqueue
+    /// and deliver_or_enqueue). Returns false when the queue refuses it for reject-publish
+    /// overflow (checked before any delivery attempt; reject-publish-dlx also dead-letters it).
+    bool deliver_to_queue(Queue& q, const MessagePtr& message, std::optional<Duration> message_ttl) {
+        const QueueArguments& settings = q.settings();
+        if (settings.overflow != Overflow::DropHead && q.would_overflow(message->body_size())) {
+            if (settings.overflow == Overflow::RejectPublishDlx)
+                dead_letter(q, *message, DeadLetterReason::Maxlen);
+            return false;
+        }
+        const bool was_empty = !q.has_ready();
+        q.enqueue(message, now(), message_ttl);
+        if (was_empty) dispatch(q, /*fresh_message=*/true);
+        drop_over_limit(q);
+        expire_due(q);
+        return true;
     }
 
     void deliver(Queue& q, Consumer& c, QueuedMessage m) {
@@ -484,9 +558,12 @@ public:
         }
     }
 
+    enum class Settle { Ack, Requeue, Reject };
+
     /// Settles the deliveries `acked` took from the channel: acknowledged, requeued, or
-    /// dropped; frees consumer and channel prefetch; resumes delivery where it can.
-    void settle(ChannelState& ch, std::vector<Unacked> acked, bool requeue) {
+    /// rejected (dead-lettered as `rejected` where the queue has a dead-letter exchange);
+    /// frees consumer and channel prefetch; resumes delivery where it can.
+    void settle(ChannelState& ch, std::vector<Unacked> acked, Settle how) {
         std::vector<Queue*> touched;
         std::vector<Queue*> credit_freed;
         std::uint32_t from_consumers = 0;
@@ -500,7 +577,8 @@ public:
                 // was exhausted is unblocked.
                 if (u.consumer->credit++ == 0) credit_freed.push_back(&q);
             }
-            if (requeue) q.requeue(std::move(u.message));
+            if (how == Settle::Requeue) q.requeue(std::move(u.message));
+            else if (how == Settle::Reject) dead_letter(q, *u.message.message, DeadLetterReason::Rejected);
             touched.push_back(&q);
         }
         dedupe(touched);
@@ -508,6 +586,7 @@ public:
         for (Queue* q : touched) {
             if (std::find(credit_freed.begin(), credit_freed.end(), q) != credit_freed.end())
                 q->consumers().unblock(&ch, [](const Consumer* c) { return c->credit_exhausted(); });
+            if (how == Settle::Requeue) drop_over_limit(*q);
             dispatch(*q);
         }
         notify_limiter(ch, from_consumers);
@@ -619,6 +698,43 @@ public:
         }
     }
 
+    // ---- timers -------------------------------------------------------------------------
+
+    struct Due {
+        TimePoint at;
+        Queue* queue = nullptr;
+        bool queue_expiry = false;
+    };
+
+    /// The earliest thing due: a message expiring at a queue's head, or an unused queue
+    /// reaching x-expires (deleted without dead-lettering its messages).
+    std::optional<Due> next_due() const {
+        std::optional<Due> best;
+        auto consider = [&](TimePoint at, Queue* q, bool queue_expiry) {
+            if (!best || at < best->at) best = Due{at, q, queue_expiry};
+        };
+        for (auto& [vname, v] : s_.vhosts) {
+            for (auto& [qname, q] : v->queues) {
+                if (q->has_ready() && q->head().expires_at != TimePoint::max())
+                    consider(q->head().expires_at, q.get(), false);
+                if (q->settings().expires && q->consumers().empty())
+                    consider(q->last_used() + *q->settings().expires, q.get(), true);
+            }
+        }
+        return best;
+    }
+
+    /// Fires everything due up to `until`, in due order, moving a ManualClock to each moment.
+    void run_due(TimePoint until) {
+        while (auto due = next_due()) {
+            if (due->at > until) return;
+            if (s_.manual_clock) s_.manual_clock->set(due->at);
+            Queue& q = *due->queue;
+            if (due->queue_expiry) delete_queue(*q.vhost(), q);
+            else expire_due(q);
+        }
+    }
+
     /// The exchange a publish names, or the error publishing to it gives.
     Result<Exchange*> publish_target(VHost& v, std::string_view name) {
         Exchange* x = find_exchange(v, name);
@@ -650,7 +766,73 @@ void Broker::advance(Duration d) {
     std::lock_guard lock(mutex_);
     if (!state_->manual_clock)
         throw std::logic_error("Broker::advance needs a ManualClock; this Broker runs on another clock");
-    state_->manual_clock->set(state_->manual_clock->now() + d);
+    const TimePoint target = state_->manual_clock->now() + d;
+    Model(*state_).run_due(target);
+    state_->manual_clock->set(target);
+}
+
+std::optional<TimePoint> Broker::next_deadline() const {
+    std::lock_guard lock(mutex_);
+    auto due = Model(*state_).next_due();
+    if (!due) return std::nullopt;
+    return due->at;
+}
+
+void Broker::run_due() {
+    std::lock_guard lock(mutex_);
+    Model(*state_).run_due(state_->clock->now());
+}
+
+void Broker::restart() {
+    std::lock_guard lock(mutex_);
+    Model model(*state_);
+    // rabbit_networking:close_all_connections on shutdown.
+    const AmqpError shutdown = AmqpError::make(ReplyCode::ConnectionForced, method::none,
+                                               "broker forced connection closure with reason 'shutdown'");
+    while (!state_->connections.empty()) {
+        ConnectionState& conn = *state_->connections.begin()->second;
+        conn.sink->on_connection_closed(shutdown);
+        model.close_connection(conn);
+    }
+    const TimePoint now = state_->clock->now();
+    for (auto& [vname, v] : state_->vhosts) {
+        std::vector<Queue*> transient_queues;
+        for (auto& [qname, q] : v->queues)
+            if (!q->durable()) transient_queues.push_back(q.get());
+        for (Queue* q : transient_queues) model.delete_queue(*v, *q);
+        std::vector<Exchange*> transient_exchanges;
+        for (auto& [xname, x] : v->exchanges)
+            if (!x->durable()) transient_exchanges.push_back(x.get());
+        for (Exchange* x : transient_exchanges)
+            if (v->exchanges.contains(x->name())) model.delete_exchange(*v, *x);
+        for (auto& [qname, q] : v->queues) {
+            q->keep_only_persistent();
+            q->forget_consumers();
+            q->note_used(now);
+        }
+    }
+}
+
+std::size_t Broker::cut_connection(std::string_view name) {
+    std::lock_guard lock(mutex_);
+    std::vector<ConnectionState*> cut;
+    for (auto& [id, conn] : state_->connections)
+        if (conn->name == name) cut.push_back(conn.get());
+    Model model(*state_);
+    for (ConnectionState* conn : cut) {
+        conn->sink->on_connection_lost();
+        model.close_connection(*conn);
+    }
+    return cut.size();
+}
+
+std::vector<ConnectionInfo> Broker::connections() const {
+    std::lock_guard lock(mutex_);
+    std::vector<ConnectionInfo> out;
+    for (const auto& [id, conn] : state_->connections)
+        out.push_back(ConnectionInfo{id, conn->name, conn->vhost->name, conn->user, conn->channels.size()});
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+    return out;
 }
 
 void Broker::add_vhost(std::string name) {
@@ -793,7 +975,7 @@ RouteTrace Broker::trace_route(std::string_view vhost, std::string_view exchange
 // ---- connections and channels ----
 
 Result<ConnectionId> Broker::open_connection(std::string_view vhost, std::string_view user,
-                                             ConnectionSink& sink) {
+                                             ConnectionSink& sink, std::string_view name) {
     std::lock_guard lock(mutex_);
     VHost* v = state_->find_vhost(vhost);
     if (!v)
@@ -803,6 +985,7 @@ Result<ConnectionId> Broker::open_connection(std::string_view vhost, std::string
     conn->id = state_->next_connection_id++;
     conn->vhost = v;
     conn->user = std::string(user);
+    conn->name = std::string(name);
     conn->sink = &sink;
     const ConnectionId id = conn->id;
     state_->connections.emplace(id, std::move(conn));
@@ -1032,6 +1215,8 @@ Result<QueueDeclareOk> Broker::queue_declare(ChannelRef ref, const QueueDeclare&
     const MethodId mid = method::queue_declare;
     const ConnectionId me = ch.connection->id;
     auto answer = [&](Queue& q) {
+        // A declaration, passive or not, counts as use for x-expires.
+        q.note_used(model.now());
         ch.most_recently_declared_queue = q.name();
         return QueueDeclareOk{q.name(), static_cast<std::uint32_t>(q.ready_count()),
                               static_cast<std::uint32_t>(q.consumers().size())};
@@ -1069,6 +1254,7 @@ Result<QueueDeclareOk> Broker::queue_declare(ChannelRef ref, const QueueDeclare&
     if (auto why = validate_queue_arguments(m.arguments, rs("queue", name, v)))
         return fail(AmqpError::make(ReplyCode::PreconditionFailed, mid, *why));
     auto created = std::make_unique<Queue>(name, durable, m.exclusive, m.auto_delete, m.arguments, me);
+    created->set_vhost(&v);
     Queue& q = *created;
     v.queues.emplace(name, std::move(created));
     return answer(q);
@@ -1140,31 +1326,38 @@ Status Broker::basic_publish(ChannelRef ref, const BasicPublish& m, Message mess
         return fail(AmqpError::format(ReplyCode::PreconditionFailed, mid,
                                       "user_id property set to '{}' but authenticated user was '{}'",
                                       *props.user_id, ch.connection->user));
+    std::optional<Duration> message_ttl;
     if (props.expiration) {
         // rabbit_channel:check_expiration_header/1.
-        if (auto parsed = parse_expiration(*props.expiration); parsed.error)
-            return fail(AmqpError::make(ReplyCode::PreconditionFailed, mid, *parsed.error));
+        auto parsed = parse_expiration(*props.expiration);
+        if (parsed.error) return fail(AmqpError::make(ReplyCode::PreconditionFailed, mid, *parsed.error));
+        message_ttl = parsed.ttl;
     }
     std::vector<std::string> header_keys;
     if (!props.headers.empty()) {
         if (auto refused = check_routing_headers(props.headers, mid)) return fail(*refused);
         header_keys = header_routes(props.headers);
+        // rabbit_basic:make_message/4: the message keeps its CC header but not its BCC header,
+        // before any exchange (the headers exchange included) sees it.
+        props.headers.erase("BCC");
     }
     const std::uint64_t sequence = ch.confirm_mode ? ch.next_publish_sequence++ : 0;
-    std::vector<Queue*> queues;
-    model.route(v, *target.value(), RoutingInput{m.routing_key, props.headers}, queues, nullptr);
-    // rabbit_basic:make_message/4: the message keeps its CC header but not its BCC header.
-    if (!props.headers.empty()) props.headers.erase("BCC");
     auto stored = std::make_shared<const StoredMessage>(m.exchange, m.routing_key, std::move(message),
                                                         std::move(header_keys));
+    std::vector<Queue*> queues;
+    model.route(v, *target.value(),
+                RoutingInput{stored->routing_key(), stored->properties().headers,
+                             stored->extra_routing_keys()},
+                queues, nullptr);
     ConnectionSink& sink = *ch.connection->sink;
+    // The return goes before the confirm; a queue that refuses the message causes no return.
     if (queues.empty() && m.mandatory)
         sink.on_return(ch.id, ReturnEvent{ReplyCode::NoRoute, "NO_ROUTE", *stored});
-    for (Queue* q : queues) {
-        q->enqueue(stored);
-        model.dispatch(*q);
-    }
-    if (sequence != 0) sink.on_confirm(ch.id, sequence, false, true);
+    bool refused = false;
+    for (Queue* q : queues)
+        if (!model.deliver_to_queue(*q, stored, message_ttl)) refused = true;
+    // Under confirms, a message any queue refused (reject-publish overflow) is nacked.
+    if (sequence != 0) sink.on_confirm(ch.id, sequence, false, !refused);
     return {};
 }
 
@@ -1176,6 +1369,8 @@ Result<std::optional<GetOk>> Broker::basic_get(ChannelRef ref, std::string_view 
     auto found = model.queue_for_use(ch, name.value(), mid);
     if (!found) return fail(found.error());
     Queue& q = *found.value();
+    q.note_used(model.now());
+    model.expire_due(q);
     if (!q.has_ready()) return std::optional<GetOk>{};
     QueuedMessage m = q.pop();
     GetOk ok{ch.next_delivery_tag++, m.redelivered, static_cast<std::uint32_t>(q.ready_count()),
@@ -1236,7 +1431,7 @@ Status Broker::basic_ack(ChannelRef ref, std::uint64_t delivery_tag, bool multip
     WARREN_CHANNEL_OP(ref, method::basic_ack);
     auto acked = model.collect(ch, delivery_tag, multiple, method::basic_ack);
     if (!acked) return fail(acked.error());
-    model.settle(ch, std::move(acked.value()), /*requeue=*/false);
+    model.settle(ch, std::move(acked.value()), Model::Settle::Ack);
     return {};
 }
 
@@ -1244,7 +1439,7 @@ Status Broker::basic_nack(ChannelRef ref, std::uint64_t delivery_tag, bool multi
     WARREN_CHANNEL_OP(ref, method::basic_nack);
     auto acked = model.collect(ch, delivery_tag, multiple, method::basic_nack);
     if (!acked) return fail(acked.error());
-    model.settle(ch, std::move(acked.value()), requeue);
+    model.settle(ch, std::move(acked.value()), requeue ? Model::Settle::Requeue : Model::Settle::Reject);
     return {};
 }
 
@@ -1252,7 +1447,7 @@ Status Broker::basic_reject(ChannelRef ref, std::uint64_t delivery_tag, bool req
     WARREN_CHANNEL_OP(ref, method::basic_reject);
     auto acked = model.collect(ch, delivery_tag, false, method::basic_reject);
     if (!acked) return fail(acked.error());
-    model.settle(ch, std::move(acked.value()), requeue);
+    model.settle(ch, std::move(acked.value()), requeue ? Model::Settle::Requeue : Model::Settle::Reject);
     return {};
 }
 
@@ -1261,7 +1456,7 @@ Status Broker::basic_recover(ChannelRef ref, bool requeue) {
     if (!requeue)
         return fail(AmqpError::make(ReplyCode::NotImplemented, method::basic_recover, "requeue=false"));
     auto all = model.collect(ch, 0, true, method::basic_recover);
-    model.settle(ch, std::move(all.value()), /*requeue=*/true);
+    model.settle(ch, std::move(all.value()), Model::Settle::Requeue);
     return {};
 }
 

@@ -55,6 +55,7 @@ struct ChannelState {
 
 struct ConnectionState {
     ConnectionId id = 0;
+    std::string name;
     VHost* vhost = nullptr;
     std::string user;
     ConnectionSink* sink = nullptr;

@@ -70,6 +70,21 @@ std::size_t Queue::purge() {
     return n;
 }
 
+void Queue::keep_only_persistent() {
+    for (auto& level : levels_) {
+        std::deque<QueuedMessage> kept;
+        for (QueuedMessage& m : level) {
+            if (m.message->persistent()) {
+                kept.push_back(std::move(m));
+            } else {
+                ready_bytes_ -= m.message->body_size();
+                --ready_count_;
+            }
+        }
+        level.swap(kept);
+    }
+}
+
 bool Queue::would_overflow(std::size_t body_size) const noexcept {
     return (settings_.max_length && ready_count_ + 1 > *settings_.max_length) ||
            (settings_.max_length_bytes && ready_bytes_ + body_size > *settings_.max_length_bytes);

@@ -64,6 +64,9 @@ public:
         events.push_back({SinkEvent::Kind::ConnectionClosed, 0, "", 0, false, false, true,
                           error.reply_code(), error.reply_text()});
     }
+    void on_connection_lost() override {
+        events.push_back({SinkEvent::Kind::ConnectionClosed, 0, "", 0, false, false, true, 0, "lost"});
+    }
 
     /// The deliveries recorded so far (basic.deliver only), and forgets every event.
     std::vector<SinkEvent> take_deliveries() {

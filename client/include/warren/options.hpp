@@ -50,6 +50,9 @@ struct ConnectOptions {
     std::string vhost = "/";
     std::string user = "guest";
     std::string password = "guest";
+    /// The connection's name, as RabbitMQ's connection_name client property: it names the
+    /// connection in Broker::connections() and for Broker::cut_connection.
+    std::string name = {};
 };
 
 }  // namespace warren

@@ -2,6 +2,8 @@
 // is asked with.
 #pragma once
 
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -23,16 +25,24 @@ struct Binding {
     const std::string& destination_name() const noexcept;
 };
 
-/// What a publish routes with: the routing key, the CC and BCC header keys
-/// (rabbit_basic:header_routes/1), and the headers for the headers exchange.
+/// What a publish routes with: the routing key and the keys beside it, and the headers for
+/// the headers exchange.
 struct RoutingInput {
     std::string_view routing_key;
     const FieldTable& headers;
+    /// The keys beside `routing_key` when the caller has them: a stored message's CC and BCC
+    /// keys, or a dead-lettered message's death keys. Without them they are read from the CC
+    /// and BCC headers (rabbit_basic:header_routes/1).
+    std::optional<std::span<const std::string>> extra_keys = std::nullopt;
 
-    /// Calls fn(key) for the routing key and then each longstr in the CC and BCC arrays.
+    /// Calls fn(key) for the routing key and then each extra key.
     template <class Fn>
     void for_each_key(Fn&& fn) const {
         fn(routing_key);
+        if (extra_keys) {
+            for (const std::string& k : *extra_keys) fn(std::string_view(k));
+            return;
+        }
         for (const char* header : {"CC", "BCC"}) {
             const FieldValue* v = headers.find(header);
             if (!v || v->type() != FieldValue::Type::Array) continue;

@@ -52,9 +52,29 @@ public:
 
     // ---- time ----
     TimePoint now() const;
-    /// Moves the ManualClock forward by `d`, firing everything due on the way in due order.
+    /// Moves the ManualClock forward by `d`, firing everything due on the way in due order:
+    /// messages expiring at the head of their queue (dead-lettered where the queue says so)
+    /// and unused queues reaching their x-expires. A message dead-lettered into a queue whose
+    /// own TTL also falls due within `d` expires there within the same call.
     /// Throws std::logic_error when the Broker runs on another clock.
     void advance(Duration d);
+    /// The earliest time something falls due, for a server that arms one timer; nullopt when
+    /// nothing is pending.
+    std::optional<TimePoint> next_deadline() const;
+    /// Fires everything due at the clock's current time (for a Broker on a SystemClock).
+    void run_due();
+
+    // ---- faults a test can cause ----
+    /// A simulated broker restart: every connection is closed with 320 CONNECTION_FORCED as a
+    /// shutdown closes it (their unacknowledged messages return to their queues first);
+    /// non-durable exchanges and queues vanish; durable queues keep their persistent messages
+    /// in order and lose the transient ones; bindings between durable ends survive.
+    void restart();
+    /// Cuts the connection(s) named `name` (ConnectOptions::name) as a network failure would:
+    /// their unacknowledged messages are requeued (redelivered), their exclusive queues go, and
+    /// the client side finds the connection lost. Returns how many were cut.
+    std::size_t cut_connection(std::string_view name);
+    std::vector<ConnectionInfo> connections() const;
 
     // ---- inspection (an empty vhost means every vhost) ----
     std::vector<QueueInfo> queues(std::string_view vhost = {}) const;
@@ -74,7 +94,8 @@ public:
     // ---- the AMQP method surface, for client backends and warren-server ----
     /// 530 NOT_ALLOWED for a vhost that does not exist.
     Result<emulator::ConnectionId> open_connection(std::string_view vhost, std::string_view user,
-                                                   emulator::ConnectionSink& sink);
+                                                   emulator::ConnectionSink& sink,
+                                                   std::string_view name = {});
     /// A clean close by the client: unacknowledged messages requeued, consumers cancelled,
     /// exclusive queues deleted.
     void close_connection(emulator::ConnectionId connection);

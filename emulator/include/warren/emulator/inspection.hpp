@@ -33,6 +33,16 @@ struct ExchangeInfo {
     FieldTable arguments = {};
 };
 
+struct ConnectionInfo {
+    std::uint64_t id = 0;
+    /// The name the client gave (ConnectOptions::name; RabbitMQ's connection_name client
+    /// property); empty when it gave none.
+    std::string name;
+    std::string vhost;
+    std::string user;
+    std::size_t channels = 0;
+};
+
 struct BindingInfo {
     std::string vhost;
     std::string source;

@@ -22,6 +22,8 @@
 
 namespace warren::emulator {
 
+struct VHost;
+
 struct QueuedMessage {
     MessagePtr message;
     std::uint64_t sequence = 0;
@@ -46,6 +48,9 @@ public:
     const QueueArguments& settings() const noexcept { return settings_; }
     /// The connection that owns an exclusive queue; 0 for a shared one.
     ConnectionId owner() const noexcept { return owner_; }
+    /// The vhost the queue lives in (its dead-letter exchange is looked up there).
+    VHost* vhost() const noexcept { return vhost_; }
+    void set_vhost(VHost* v) noexcept { vhost_ = v; }
 
     // ---- ready messages ----
     std::size_t ready_count() const noexcept { return ready_count_; }
@@ -61,6 +66,9 @@ public:
     QueuedMessage pop();
     /// Drops every ready message; returns how many.
     std::size_t purge();
+    /// Keeps only the persistent ready messages, in order: what a durable queue still holds
+    /// after a broker restart.
+    void keep_only_persistent();
 
     /// Whether one more message of `body_size` bytes would pass x-max-length or
     /// x-max-length-bytes (rabbit_amqqueue_process:will_overflow/2).
@@ -79,6 +87,8 @@ public:
     void set_exclusive_consumer(Consumer* c) noexcept { exclusive_consumer_ = c; }
     bool has_had_consumers() const noexcept { return has_had_consumers_; }
     void note_consumer_added() noexcept { has_had_consumers_ = true; }
+    /// After a restart a queue starts afresh: auto-delete waits for a new first consumer.
+    void forget_consumers() noexcept { has_had_consumers_ = false; }
 
     // ---- x-expires: when an unused queue goes ----
     /// The last time the queue was used (declared, read with basic.get, or left by its last
@@ -104,6 +114,7 @@ private:
     FieldTable arguments_;
     QueueArguments settings_;
     ConnectionId owner_;
+    VHost* vhost_ = nullptr;
 
     // One deque per priority level (a single one for a queue without x-max-priority), each
     // in sequence order.

@@ -48,6 +48,9 @@ public:
     virtual void on_channel_closed(ChannelId channel, const AmqpError& error) = 0;
     /// The broker closed the whole connection (restart, forced close).
     virtual void on_connection_closed(const AmqpError& error) = 0;
+    /// The connection was cut as a network failure cuts it (Broker::cut_connection): no close
+    /// was exchanged; the client finds its socket gone.
+    virtual void on_connection_lost() = 0;
 };
 
 }  // namespace warren::emulator
