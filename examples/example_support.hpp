@@ -15,6 +15,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include <fmt/format.h>
@@ -50,6 +51,15 @@ public:
             "--url: this example was built without the rabbitmq-c backend (warren::client_amqp); "
             "rebuild with -DWARREN_BUILD_AMQP=ON to run it against a real broker");
 #endif
+    }
+
+    bool on_emulator() const { return broker_ != nullptr; }
+
+    /// Lets `d` pass: on the emulator the ManualClock moves (everything due fires at once, in
+    /// microseconds); on a real broker the example sleeps.
+    void wait(std::chrono::milliseconds d) {
+        if (broker_) broker_->advance(d);
+        else std::this_thread::sleep_for(d);
     }
 
 private:

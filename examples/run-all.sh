@@ -14,7 +14,7 @@ if [ $# -lt 1 ] || [ $# -gt 2 ]; then
 fi
 build_dir=$1
 url=${2:-}
-examples=(hello_world sensors work_queue exchange_types reliability microservices event_log)
+examples=(hello_world sensors work_queue exchange_types reliability microservices event_log retry)
 
 if [ -n "$url" ]; then
   printf 'warren examples against %s\n\n' "$url"

@@ -26,6 +26,8 @@ scripts/build.sh
 wait "$broker_start" || { echo "test.sh: RabbitMQ did not start" >&2; exit 1; }
 url=$(cat "$WARREN_RABBITMQ_DIR.url")
 export WARREN_TEST_AMQP_URL=$url
+# The retry example waits out its delay queue for real against RabbitMQ; half a second will do.
+export WARREN_EXAMPLE_RETRY_DELAY_MS=500
 echo "== RabbitMQ at $url"
 
 echo "== CTest: unit, packaging, examples, live backend and examples"
