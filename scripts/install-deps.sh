@@ -7,7 +7,7 @@
 #                                    against it (rabbitmq-server, python3-pika, amqp-tools)
 set -euo pipefail
 
-packages=(g++ cmake ninja-build pkg-config libfmt-dev catch2 librabbitmq-dev)
+packages=(g++ cmake ninja-build pkg-config libfmt-dev catch2 librabbitmq-dev libboost1.81-dev)
 if [ "${1:-}" = "--live" ]; then
   packages+=(rabbitmq-server python3-pika amqp-tools)
 fi
