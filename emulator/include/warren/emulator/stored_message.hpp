@@ -22,7 +22,7 @@ public:
     const std::string& exchange() const noexcept { return exchange_; }
     const std::string& routing_key() const noexcept { return routing_key_; }
     std::span<const std::string> extra_routing_keys() const noexcept {
-        return extra_keys_ ? std::span<const std::string>(*extra_keys_) : std::span<const std::string>();
+        return extras_ ? std::span<const std::string>(extras_->routing_keys) : std::span<const std::string>();
     }
     const std::string& body() const noexcept { return body_; }
     /// The message's properties (an empty set when it was published with none).
@@ -37,11 +37,13 @@ private:
     std::string exchange_;
     std::string routing_key_;
     std::string body_;
-    // Null when the publisher set no property: most messages, and it keeps a queued message
-    // small (BasicProperties is several hundred bytes).
-    std::unique_ptr<const BasicProperties> properties_;
-    // Null for the usual message routed by its routing key alone.
-    std::unique_ptr<const std::vector<std::string>> extra_keys_;
+    // What most messages lack: properties (several hundred bytes when present) and routing
+    // keys beyond the first. Null when both are absent, which keeps a queued message small.
+    struct Extras {
+        BasicProperties properties;
+        std::vector<std::string> routing_keys;
+    };
+    std::unique_ptr<const Extras> extras_;
 };
 
 using MessagePtr = std::shared_ptr<const StoredMessage>;
