@@ -28,6 +28,10 @@ Scenarios all_scenarios() {
     add_queue_lifecycle_scenarios(out);
     add_consume_scenarios(out);
     add_publish_scenarios(out);
+    add_ttl_expiry_scenarios(out);
+    add_limits_scenarios(out);
+    add_dead_letter_scenarios(out);
+    add_confirms_scenarios(out);
     std::sort(out.begin(), out.end(), [](const Scenario& a, const Scenario& b) { return a.name < b.name; });
     return out;
 }

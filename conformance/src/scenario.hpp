@@ -28,6 +28,10 @@ void add_declare_scenarios(Scenarios& out);
 void add_queue_lifecycle_scenarios(Scenarios& out);
 void add_consume_scenarios(Scenarios& out);
 void add_publish_scenarios(Scenarios& out);
+void add_ttl_expiry_scenarios(Scenarios& out);
+void add_limits_scenarios(Scenarios& out);
+void add_dead_letter_scenarios(Scenarios& out);
+void add_confirms_scenarios(Scenarios& out);
 
 // ---- helpers shared by the scenario files (scenarios/common.cpp) ----
 

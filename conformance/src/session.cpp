@@ -303,6 +303,32 @@ void Session::write_returns(ReturnLog& log) {
     for (; log.written < log.returns.size(); ++log.written) note("{}", describe(log.returns[log.written]));
 }
 
+EventLog& Session::watch_events(Channel& ch) {
+    EventLog& log = event_logs_.emplace_back();
+    ch.on_return([log = &log](const Returned& r) { log->events.push_back(describe(r)); });
+    ch.on_confirm([log = &log](const Confirm& c) {
+        const std::uint64_t first = c.multiple ? 1 : c.delivery_tag;
+        for (std::uint64_t seq = first; seq <= c.delivery_tag; ++seq) {
+            if (log->outcomes.contains(seq)) continue;
+            log->outcomes.emplace(seq, c.ack);
+            log->events.push_back(fmt::format("{} {}", c.ack ? "ack" : "nack", seq));
+        }
+    });
+    return log;
+}
+
+void Session::write_events(EventLog& log) {
+    if (log.written == log.events.size()) note("events: none");
+    for (; log.written < log.events.size(); ++log.written) note("event: {}", log.events[log.written]);
+}
+
+void Session::write_outcomes(const EventLog& log) {
+    for (const auto& e : log.events)
+        if (e.starts_with("return ")) note("event: {}", e);
+    if (log.outcomes.empty()) note("confirms: none");
+    for (const auto& [seq, acked] : log.outcomes) note("confirm {}: {}", seq, acked ? "ack" : "nack");
+}
+
 void Session::pump(std::chrono::milliseconds block) {
     bool blocked = false;
     for (auto& c : connections_) {

@@ -11,6 +11,7 @@
 #include <deque>
 #include <exception>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -37,6 +38,16 @@ struct Inbox {
 /// The basic.return messages of one channel, written down by Session::write_returns.
 struct ReturnLog {
     std::vector<Returned> returns;
+    std::size_t written = 0;
+};
+
+/// The basic.return messages and publisher confirms of one channel, in the order the client
+/// received them, written down by Session::write_events. A confirm with `multiple` set stands
+/// for every sequence number up to its tag not confirmed before, written one per line ("ack 3"),
+/// so what RabbitMQ chooses to coalesce does not show.
+struct EventLog {
+    std::vector<std::string> events;
+    std::map<std::uint64_t, bool> outcomes;  // sequence number -> acked
     std::size_t written = 0;
 };
 
@@ -147,6 +158,14 @@ public:
     /// coalesce them into "multiple" acks as it likes.
     bool wait_for_confirms(Channel& ch);
     void write_returns(ReturnLog& log);
+    /// Keeps the channel's returns and confirms in arrival order (instead of watch_returns).
+    EventLog& watch_events(Channel& ch);
+    /// Writes the events not written yet, in arrival order ("events: none" when there are none).
+    /// Deterministic only where at most one publish is unconfirmed at a time.
+    void write_events(EventLog& log);
+    /// Writes the returns in arrival order, then each sequence number's outcome in sequence order
+    /// ("confirm 1: ack"), whatever the order and grouping the broker sent the confirms in.
+    void write_outcomes(const EventLog& log);
 
     // ---- time and asynchrony ----
     /// Processes events on every connection until `condition` holds or the timeout passes; on
@@ -173,6 +192,7 @@ private:
     std::deque<Channel> consumer_channels_;
     std::deque<Inbox> inboxes_;
     std::deque<ReturnLog> return_logs_;
+    std::deque<EventLog> event_logs_;
     std::vector<std::string> queues_;
     std::vector<std::string> exchanges_;
     bool finished_ = false;
