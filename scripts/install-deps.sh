@@ -4,12 +4,13 @@
 #
 #   scripts/install-deps.sh          build and unit-test dependencies
 #   scripts/install-deps.sh --live   also the reference broker and the clients used to check
-#                                    against it (rabbitmq-server, python3-pika, amqp-tools)
+#                                    against it (rabbitmq-server, python3-pika, amqp-tools),
+#                                    and Clang with libFuzzer for the short fuzz run
 set -euo pipefail
 
 packages=(g++ cmake ninja-build pkg-config libfmt-dev catch2 librabbitmq-dev libboost1.81-dev)
 if [ "${1:-}" = "--live" ]; then
-  packages+=(rabbitmq-server python3-pika amqp-tools)
+  packages+=(rabbitmq-server python3-pika amqp-tools clang libclang-rt-14-dev)
 fi
 
 missing=()

@@ -53,8 +53,8 @@ public:
     FieldArray(std::initializer_list<FieldValue> items);
     explicit FieldArray(std::vector<FieldValue> items);
 
-    std::size_t size() const noexcept { return items_.size(); }
-    bool empty() const noexcept { return items_.empty(); }
+    std::size_t size() const noexcept;
+    bool empty() const noexcept;
     const FieldValue& operator[](std::size_t i) const;
     FieldValue& operator[](std::size_t i);
     void push_back(FieldValue v);
@@ -83,8 +83,8 @@ public:
     const FieldValue* find(std::string_view key) const noexcept;
     FieldValue* find(std::string_view key) noexcept;
     bool contains(std::string_view key) const noexcept { return find(key) != nullptr; }
-    std::size_t size() const noexcept { return entries_.size(); }
-    bool empty() const noexcept { return entries_.empty(); }
+    std::size_t size() const noexcept;
+    bool empty() const noexcept;
 
     /// Sets `key` (replacing in place when present, appending otherwise).
     void set(std::string key, FieldValue value);
@@ -168,6 +168,13 @@ private:
 
     Storage v_;
 };
+
+// Defined once FieldValue is complete: libstdc++'s vector needs its element type complete to
+// instantiate size() under Clang.
+inline std::size_t FieldArray::size() const noexcept { return items_.size(); }
+inline bool FieldArray::empty() const noexcept { return items_.empty(); }
+inline std::size_t FieldTable::size() const noexcept { return entries_.size(); }
+inline bool FieldTable::empty() const noexcept { return entries_.empty(); }
 
 /// The AMQP type name RabbitMQ uses in error texts ("long", "longstr", "signedint", ...).
 std::string_view rabbit_type_name(FieldValue::Type type) noexcept;
