@@ -329,10 +329,14 @@ public:
         }
         std::deque<Unacked> held;
         held.swap(ch.unacked);
+        const TimePoint t = now();
         for (Unacked& u : held) {
             if (!u.queue) continue;
             u.queue->note_unacked(-1);
             u.queue->requeue(std::move(u.message));
+            // A channel going down with messages of the queue counts as use for x-expires
+            // (rabbit_amqqueue_process:handle_ch_down -> ensure_expiry_timer).
+            u.queue->note_used(t);
             touched.push_back(u.queue);
         }
         for (Queue* q : ch.limiter_blocked_queues) q->set_channel_suspended(&ch, false);
@@ -1373,6 +1377,9 @@ Result<std::optional<GetOk>> Broker::basic_get(ChannelRef ref, std::string_view 
     model.expire_due(q);
     if (!q.has_ready()) return std::optional<GetOk>{};
     QueuedMessage m = q.pop();
+    // rabbit_amqqueue_process:fetch/2 drops what has expired at the new head before
+    // get-ok counts what is left.
+    model.expire_due(q);
     GetOk ok{ch.next_delivery_tag++, m.redelivered, static_cast<std::uint32_t>(q.ready_count()),
              m.message};
     if (!no_ack) {

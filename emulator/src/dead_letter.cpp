@@ -25,6 +25,51 @@ bool entry_is(const FieldValue& entry, std::string_view queue, std::string_view 
            r->as_string() == reason;
 }
 
+/// Whether two x-death entries have the same queue and reason (either may be missing).
+bool same_event(const FieldTable& a, const FieldTable& b) {
+    const auto same = [&](std::string_view key) {
+        const FieldValue* x = a.find(key);
+        const FieldValue* y = b.find(key);
+        return (!x && !y) || (x && y && *x == *y);
+    };
+    return same("queue") && same("reason");
+}
+
+/// `entry` with a count in front when it has none.
+FieldTable with_count(const FieldTable& entry, std::int64_t count) {
+    if (entry.contains("count")) return entry;
+    FieldTable out{{"count", count}};
+    for (const auto& [k, v] : entry) out.set(k, v);
+    return out;
+}
+
+/// rabbit_dead_letter:group_by_queue_and_reason/1: with two entries or more, each (queue,
+/// reason) is kept once, as its first entry (given a count of how many there were if it had
+/// none), and the result comes out in reverse order. Entries that are not tables stay as they
+/// are.
+FieldArray group_by_queue_and_reason(const FieldArray& deaths) {
+    if (deaths.size() < 2) return deaths;
+    std::vector<FieldValue> reversed;
+    std::vector<const FieldTable*> seen;
+    for (const FieldValue& d : deaths) {
+        if (d.type() != FieldValue::Type::Table) {
+            reversed.push_back(d);
+            continue;
+        }
+        const FieldTable& t = d.as_table();
+        if (std::any_of(seen.begin(), seen.end(), [&](const FieldTable* s) { return same_event(*s, t); }))
+            continue;
+        seen.push_back(&t);
+        std::int64_t n = 0;
+        for (const FieldValue& other : deaths)
+            if (other.type() == FieldValue::Type::Table && same_event(other.as_table(), t)) ++n;
+        reversed.push_back(FieldValue(with_count(t, n)));
+    }
+    FieldArray grouped;
+    for (auto it = reversed.rbegin(); it != reversed.rend(); ++it) grouped.push_back(*it);
+    return grouped;
+}
+
 }  // namespace
 
 std::string_view dead_letter_reason_name(DeadLetterReason reason) noexcept {
@@ -60,40 +105,45 @@ MessagePtr make_dead_letter(const StoredMessage& message, DeadLetterReason reaso
                     {"routing-keys", routing_keys}};
     if (out.properties.expiration) info.set("original-expiration", *out.properties.expiration);
 
+    // rabbit_dead_letter:update_x_death_header/2.
+    FieldTable first_entry{{"count", std::int64_t{1}}};
+    for (const auto& [k, v] : info) first_entry.set(k, v);
     const FieldValue* existing = headers.find("x-death");
-    if (!existing || existing->type() != FieldValue::Type::Array) {
-        // The first death: its entry keeps Info's order, with count in front.
-        FieldTable entry{{"count", std::int64_t{1}}};
-        for (const auto& [k, v] : info) entry.set(k, v);
-        headers.set("x-death", FieldArray{FieldValue(std::move(entry))});
-        if (!headers.contains("x-first-death-reason")) {
-            headers.set("x-first-death-reason", std::string(reason_name));
-            headers.set("x-first-death-queue", std::string(queue));
-            headers.set("x-first-death-exchange", message.exchange());
-        }
+    if (!existing) {
+        // The first death: its entry keeps Info's order, with count in front, and the
+        // x-first-death headers are set, over any the publisher set.
+        headers.set("x-death", FieldArray{FieldValue(std::move(first_entry))});
+        headers.set("x-first-death-reason", std::string(reason_name));
+        headers.set("x-first-death-queue", std::string(queue));
+        headers.set("x-first-death-exchange", message.exchange());
+    } else if (existing->type() != FieldValue::Type::Array) {
+        // An x-death that is no array (a client re-published it as something else) is reset,
+        // without x-first-death headers.
+        headers.set("x-death", FieldArray{FieldValue(std::move(first_entry))});
     } else {
-        // Later deaths: the (queue, reason) entry counts up and moves to the front, keeping its
-        // first time, exchange and routing keys; a new pair is prepended. Either comes out with
-        // its fields sorted (rabbit_misc:sort_field_table).
-        FieldArray deaths;
+        // Later deaths: the history is grouped (which reverses it, when it has two entries or
+        // more); the (queue, reason) entry counts up, or a new one is made, and goes in front
+        // with its fields sorted (rabbit_misc:sort_field_table), keeping its first time,
+        // exchange and routing keys.
+        FieldArray others;
         std::optional<FieldTable> entry;
-        for (const FieldValue& d : existing->as_array()) {
+        for (const FieldValue& d : group_by_queue_and_reason(existing->as_array())) {
             if (!entry && entry_is(d, queue, reason_name)) {
                 entry = d.as_table();
                 continue;
             }
-            deaths.push_back(d);
+            others.push_back(d);
         }
         if (entry) {
-            const FieldValue* count = entry->find("count");
-            const std::int64_t n = count && count->is_integer() ? count->as_int() : 0;
-            entry->set("count", std::int64_t{n + 1});
+            if (const FieldValue* count = entry->find("count"))
+                entry->set("count", std::int64_t{(count->is_integer() ? count->as_int() : 0) + 1});
+            else
+                entry = with_count(*entry, 1);
         } else {
-            entry = FieldTable{{"count", std::int64_t{1}}};
-            for (const auto& [k, v] : info) entry->set(k, v);
+            entry = std::move(first_entry);
         }
         FieldArray updated{FieldValue(sorted_by_key(*entry))};
-        for (const FieldValue& d : deaths) updated.push_back(d);
+        for (const FieldValue& d : others) updated.push_back(d);
         headers.set("x-death", std::move(updated));
     }
 

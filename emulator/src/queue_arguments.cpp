@@ -188,11 +188,57 @@ QueueArguments parse_queue_arguments(const FieldTable& arguments) {
     return a;
 }
 
+namespace {
+
+// io_lib:format's ~p of a list of bytes: a string with Erlang's escapes when every byte is
+// printable (io_lib:printable_list), else the list of integers.
+std::string erlang_char_list(std::string_view bytes) {
+    std::string out = "\"";
+    for (unsigned char b : bytes) {
+        switch (b) {
+            case '"': out += "\\\""; continue;
+            case '\\': out += "\\\\"; continue;
+            case '\n': out += "\\n"; continue;
+            case '\r': out += "\\r"; continue;
+            case '\t': out += "\\t"; continue;
+            case '\v': out += "\\v"; continue;
+            case '\b': out += "\\b"; continue;
+            case '\f': out += "\\f"; continue;
+            case 27: out += "\\e"; continue;
+            default: break;
+        }
+        if ((b >= 32 && b <= 126) || b >= 160) {
+            out.push_back(static_cast<char>(b));
+            continue;
+        }
+        std::string list = "[";
+        for (unsigned char c : bytes) list += fmt::format("{}{}", list.size() > 1 ? "," : "", c);
+        return list + "]";
+    }
+    return out + "\"";
+}
+
+// io_lib:format's ~p of the pair {Tag, Value} starting at 0-based `column`: on one line when
+// it ends before column 79 (io_lib_pretty, line length 80), else broken after the tag with
+// the value under it.
+std::string erlang_pair(std::string_view tag, std::string_view value, std::size_t column) {
+    const std::string flat = fmt::format("{{{},{}}}", tag, value);
+    if (column + 1 + flat.size() < 80) return flat;
+    return fmt::format("{{{},\n{}{}}}", tag, std::string(column + 1, ' '), value);
+}
+
+}  // namespace
+
 ExpirationParse parse_expiration(std::string_view expiration) {
-    // Erlang's string:to_integer/1: an optional sign, then at least one digit; what follows the
-    // digits is the leftover.
-    auto invalid = [&](const std::string& why) {
-        return ExpirationParse{std::nullopt, fmt::format("invalid expiration '{}': {}", expiration, why)};
+    // rabbit_basic:parse_expiration/1 with Erlang's string:to_integer/1 (an optional sign, then
+    // at least one digit; what follows the digits is the leftover), explained by
+    // rabbit_channel with "invalid expiration '~ts': ~p".
+    const std::string prefix = fmt::format("invalid expiration '{}': ", expiration);
+    auto invalid = [&](std::string_view tag, std::string_view value) {
+        // The column counts from the last line break (the expiration may hold one).
+        const std::size_t line_start = prefix.rfind('\n');
+        const std::size_t column = line_start == std::string::npos ? prefix.size() : prefix.size() - line_start - 1;
+        return ExpirationParse{std::nullopt, prefix + erlang_pair(tag, value, column)};
     };
     std::size_t i = 0;
     bool negative = false;
@@ -202,20 +248,17 @@ ExpirationParse parse_expiration(std::string_view expiration) {
     }
     const std::size_t digits_start = i;
     while (i < expiration.size() && expiration[i] >= '0' && expiration[i] <= '9') ++i;
-    if (i == digits_start) return invalid("no_integer");
-    if (i < expiration.size())
-        return invalid(fmt::format("{{leftover_string,\"{}\"}}", expiration.substr(i)));
-    // Digits beyond what fits are certainly too large.
+    if (i == digits_start) return ExpirationParse{std::nullopt, prefix + "no_integer"};
+    if (i < expiration.size()) return invalid("leftover_string", erlang_char_list(expiration.substr(i)));
+    std::string_view digits = expiration.substr(digits_start, i - digits_start);
+    while (digits.size() > 1 && digits.front() == '0') digits.remove_prefix(1);
+    if (digits == "0") return ExpirationParse{Duration(0), std::nullopt};
+    if (negative) return invalid("value_negative", fmt::format("-{}", digits));
+    // More digits than an int64 holds are certainly too large.
     std::int64_t value = 0;
-    const auto digits = expiration.substr(digits_start);
     const auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
     (void)ptr;
-    if (ec != std::errc{}) {
-        return invalid(fmt::format("{{value_too_large,{}}}", digits));
-    }
-    if (negative) value = -value;
-    if (value < 0) return invalid(fmt::format("{{value_negative,{}}}", value));
-    if (value > max_expiry_ms) return invalid(fmt::format("{{value_too_large,{}}}", value));
+    if (ec != std::errc{} || value > max_expiry_ms) return invalid("value_too_large", digits);
     return ExpirationParse{Duration(value), std::nullopt};
 }
 

@@ -178,6 +178,19 @@ void require_error(const R& r, ReplyCode code, std::string_view text) {
     CHECK(r.error().reply_text() == text);
 }
 
+/// A message's x-death history, newest first, as "queue/reason/count" for each entry.
+inline std::vector<std::string> deaths(const Message& m) {
+    std::vector<std::string> out;
+    const FieldValue* x_death = m.properties.headers.find("x-death");
+    if (!x_death) return out;
+    for (const FieldValue& d : x_death->as_array()) {
+        const FieldTable& t = d.as_table();
+        out.push_back(t.at("queue").as_string() + "/" + t.at("reason").as_string() + "/" +
+                      std::to_string(t.at("count").as_int()));
+    }
+    return out;
+}
+
 /// Bodies of every ready message in `queue`, taken with basic.get no-ack.
 inline std::vector<std::string> drain(Harness& h, ChannelRef ch, const std::string& queue) {
     std::vector<std::string> out;

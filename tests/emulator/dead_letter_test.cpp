@@ -92,6 +92,10 @@ TEST_CASE("cycles: a queue met again with no rejection in between drops the mess
     CHECK_FALSE(is_dead_letter_cycle(*from_a, DeadLetterReason::Rejected, "a"));
     MessagePtr rejected_b = make_dead_letter(*from_a, DeadLetterReason::Rejected, "b", t0, "", std::nullopt);
     MessagePtr expired_c = make_dead_letter(*rejected_b, DeadLetterReason::Expired, "c", t0, "", std::nullopt);
-    CHECK_FALSE(is_dead_letter_cycle(*expired_c, DeadLetterReason::Expired, "a"));
+    // RabbitMQ 3.10 regroups a history of two entries or more, which reverses it: expired_c's
+    // x-death is [c expired, a expired, b rejected], so going back to a is a cycle (a message
+    // taking this path is dropped on RabbitMQ 3.10.8), going back to b is not.
+    CHECK(is_dead_letter_cycle(*expired_c, DeadLetterReason::Expired, "a"));
+    CHECK_FALSE(is_dead_letter_cycle(*expired_c, DeadLetterReason::Expired, "b"));
     CHECK(is_dead_letter_cycle(*expired_c, DeadLetterReason::Expired, "c"));
 }

@@ -20,7 +20,9 @@ std::string_view dead_letter_reason_name(DeadLetterReason reason) noexcept;
 /// - its exchange becomes the dead-letter exchange; it routes by `dead_letter_routing_key`
 ///   alone when the queue has one (and loses its CC header), else by all its routing keys;
 /// - x-death gains an entry for (queue, reason), or that entry's count grows and it moves to
-///   the front; x-first-death-exchange/-queue/-reason are set on the first death;
+///   the front; x-first-death-exchange/-queue/-reason are set on the first death (one with
+///   no x-death header); as RabbitMQ 3.10 does, a history of two entries or more is first
+///   grouped by (queue, reason), which reverses it, and an x-death that is no array is reset;
 /// - `expiration` is removed (kept in the entry as original-expiration);
 /// - the headers table comes out sorted by key, as RabbitMQ's table updates leave it.
 MessagePtr make_dead_letter(const StoredMessage& message, DeadLetterReason reason,

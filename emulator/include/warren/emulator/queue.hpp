@@ -91,8 +91,10 @@ public:
     void forget_consumers() noexcept { has_had_consumers_ = false; }
 
     // ---- x-expires: when an unused queue goes ----
-    /// The last time the queue was used (declared, read with basic.get, or left by its last
-    /// consumer); it expires x-expires after that while it has no consumers.
+    /// The last time the queue was used (declared, read with basic.get, left by its last
+    /// consumer, or by a channel closing with its messages unacknowledged); it expires
+    /// x-expires after that while it has no consumers. Purges, bindings and publishes are not
+    /// uses (rabbit_amqqueue_process: ensure_expiry_timer's callers).
     TimePoint last_used() const noexcept { return last_used_; }
     void note_used(TimePoint now) noexcept { last_used_ = now; }
 
