@@ -56,6 +56,20 @@ void await_exchange_gone(Session& s, std::string_view exchange) {
     await_gone(s, "exchange", exchange, [&](Channel& ch) { ch.exchange_declare(exchange, "direct", {.passive = true}); });
 }
 
+DeadLetters dead_letters(Session& s, Channel& ch) {
+    DeadLetters d{s.exchange_name("dlx"), s.queue_name("dead")};
+    s.exchange_declare(ch, d.exchange, "fanout");
+    s.queue_declare(ch, d.queue);
+    s.queue_bind(ch, d.queue, d.exchange);
+    return d;
+}
+
+void publish_confirmed(Session& s, Channel& ch, std::string_view exchange, std::string_view key,
+                       std::string body, BasicProperties props, PublishOptions options) {
+    s.publish(ch, exchange, key, std::move(body), std::move(props), options);
+    s.wait_for_confirms(ch);
+}
+
 void await_counts(Session& s, std::string_view queue, std::uint32_t messages, std::uint32_t consumers) {
     Connection& conn = s.connect();
     Channel probe = conn.channel();

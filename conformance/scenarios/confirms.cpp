@@ -8,12 +8,6 @@
 namespace warren::conformance {
 namespace {
 
-void publish_confirmed(Session& s, Channel& ch, std::string_view exchange, std::string_view key, std::string body,
-                       BasicProperties props = {}, PublishOptions options = {}) {
-    s.publish(ch, exchange, key, std::move(body), std::move(props), options);
-    s.wait_for_confirms(ch);
-}
-
 // Sequence numbers count from 1 at confirm.select; publishes before it are not counted.
 void sequence(Session& s) {
     const auto q = s.queue_name("q");

@@ -9,20 +9,6 @@
 namespace warren::conformance {
 namespace {
 
-struct DeadLetters {
-    std::string exchange;
-    std::string queue;
-};
-
-// A fanout exchange "dlx" and a queue "dead" bound to it.
-DeadLetters dead_letters(Session& s, Channel& ch) {
-    DeadLetters d{s.exchange_name("dlx"), s.queue_name("dead")};
-    s.exchange_declare(ch, d.exchange, "fanout");
-    s.queue_declare(ch, d.queue);
-    s.queue_bind(ch, d.queue, d.exchange);
-    return d;
-}
-
 FieldTable dlx(std::string_view exchange) { return {{"x-dead-letter-exchange", std::string(exchange)}}; }
 
 FieldTable dlx(std::string_view exchange, std::string_view key) {

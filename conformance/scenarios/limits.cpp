@@ -8,26 +8,6 @@
 namespace warren::conformance {
 namespace {
 
-struct DeadLetters {
-    std::string exchange;
-    std::string queue;
-};
-
-DeadLetters dead_letters(Session& s, Channel& ch) {
-    DeadLetters d{s.exchange_name("dlx"), s.queue_name("dead")};
-    s.exchange_declare(ch, d.exchange, "fanout");
-    s.queue_declare(ch, d.queue);
-    s.queue_bind(ch, d.queue, d.exchange);
-    return d;
-}
-
-// Publishes and waits for its confirm; the caller writes the events.
-void publish_confirmed(Session& s, Channel& ch, std::string_view exchange, std::string_view key, std::string body,
-                       BasicProperties props = {}, PublishOptions options = {}) {
-    s.publish(ch, exchange, key, std::move(body), std::move(props), options);
-    s.wait_for_confirms(ch);
-}
-
 // ---- maxlen ----
 
 void drop_head(Session& s) {

@@ -13,20 +13,6 @@ FieldTable with_dlx(const std::string& dlx, FieldTable args = {}) {
     return args;
 }
 
-// A fanout exchange "dlx" and a queue "dead" bound to it: where dead letters are looked for.
-struct DeadLetters {
-    std::string exchange;
-    std::string queue;
-};
-
-DeadLetters dead_letters(Session& s, Channel& ch) {
-    DeadLetters d{s.exchange_name("dlx"), s.queue_name("dead")};
-    s.exchange_declare(ch, d.exchange, "fanout");
-    s.queue_declare(ch, d.queue);
-    s.queue_bind(ch, d.queue, d.exchange);
-    return d;
-}
-
 // ---- ttl ----
 
 // Expiration values RabbitMQ refuses: the publish closes the channel with 406.

@@ -66,6 +66,18 @@ void await_exchange_gone(Session& s, std::string_view exchange);
 /// consumers gone); then writes down a passive declare's outcome.
 void await_counts(Session& s, std::string_view queue, std::uint32_t messages, std::uint32_t consumers);
 
+/// Where dead letters are looked for: a fanout exchange "dlx" and a queue "dead" bound to it.
+struct DeadLetters {
+    std::string exchange;
+    std::string queue;
+};
+DeadLetters dead_letters(Session& s, Channel& ch);
+
+/// Publishes and waits for its confirm (the channel is in confirm mode); the caller writes
+/// the events.
+void publish_confirmed(Session& s, Channel& ch, std::string_view exchange, std::string_view key,
+                       std::string body, BasicProperties props = {}, PublishOptions options = {});
+
 /// Every scenario, sorted by name.
 Scenarios all_scenarios();
 
