@@ -33,6 +33,9 @@ echo "== RabbitMQ at $url"
 echo "== CTest: unit, packaging, examples, live backend and examples"
 (cd build && ctest --output-on-failure -j "$(nproc)")
 
+echo "== a short fuzz run of every decoder and the connection input path (Clang, libFuzzer)"
+fuzz/run.sh build-fuzz "${WARREN_FUZZ_SECONDS:-10}"
+
 conformance=build/conformance/warren-conformance
 echo "== conformance: the emulator against the goldens recorded from RabbitMQ 3.10.8"
 $conformance --target inproc --golden conformance/golden
@@ -40,4 +43,20 @@ echo "== conformance: the emulator against RabbitMQ, live"
 $conformance --target inproc --target "$url"
 echo "== conformance: RabbitMQ against the goldens"
 $conformance --target "$url" --golden conformance/golden
+
+echo "== warren-server on a free port"
+build/server/warren-server --port 0 --log-level warning >"$WARREN_RABBITMQ_DIR.server" 2>&1 &
+server=$!
+trap 'kill $server 2>/dev/null; scripts/rabbitmq.sh stop' EXIT
+for _ in $(seq 1 100); do grep -q "listening on" "$WARREN_RABBITMQ_DIR.server" && break; sleep 0.1; done
+port=$(sed -n '/listening on/{s/.*listening on [^ ]*:\([0-9]*\).*/\1/p;q}' "$WARREN_RABBITMQ_DIR.server")
+server_url="amqp://guest:guest@127.0.0.1:${port:?warren-server did not start}/%2f"
+echo "== conformance: warren-server against the goldens recorded from RabbitMQ 3.10.8"
+$conformance --target "$server_url" --golden conformance/golden
+echo "== interop: pika and amqp-tools programs, RabbitMQ against warren-server"
+interop/run.sh "$url" "$server_url"
+echo "== warren-server exits cleanly on SIGTERM"
+kill "$server"
+wait "$server" || { echo "test.sh: warren-server did not exit cleanly on SIGTERM" >&2; exit 1; }
+trap 'scripts/rabbitmq.sh stop' EXIT
 echo "== all passed"

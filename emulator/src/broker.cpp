@@ -463,7 +463,8 @@ public:
             if (!q.has_ready() || !rotation.has_active()) return;
             Consumer* c = rotation.pop_front();
             ChannelState& ch = *c->channel;
-            if (q.channel_suspended(&ch) || c->credit_exhausted()) {
+            if (q.channel_suspended(&ch) || c->credit_exhausted() ||
+                !ch.connection->sink->accepting_deliveries(ch.id)) {
                 rotation.block(c);
                 continue;
             }
@@ -603,6 +604,22 @@ public:
         const bool was_reached = ch.limit_reached();
         ch.limiter_volume = ch.limiter_volume > count ? ch.limiter_volume - count : 0;
         if (was_reached && !ch.limit_reached()) resume_limited_queues(ch);
+    }
+
+    /// The connection's sink accepts deliveries again: its consumers that were passed over
+    /// rejoin their queues' rotations (unless prefetch still holds them back), and the queues
+    /// dispatch.
+    void resume_deliveries(ConnectionState& conn) {
+        std::vector<Queue*> resumed;
+        for (auto& [name, q] : conn.vhost->queues) {
+            bool moved = false;
+            for (auto& [id, ch] : conn.channels)
+                moved |= q->consumers().unblock(ch.get(), [&](const Consumer* c) {
+                    return c->credit_exhausted() || q->channel_suspended(c->channel);
+                });
+            if (moved) resumed.push_back(q.get());
+        }
+        for (Queue* q : resumed) dispatch(*q);
     }
 
     void resume_limited_queues(ChannelState& ch) {
@@ -1022,6 +1039,12 @@ Status Broker::open_channel(ChannelRef ref) {
 void Broker::close_channel(ChannelRef ref) {
     std::lock_guard lock(mutex_);
     if (ChannelState* ch = state_->find_channel(ref)) Model(*state_).close_channel(*ch);
+}
+
+void Broker::resume_deliveries(ConnectionId connection) {
+    std::lock_guard lock(mutex_);
+    auto it = state_->connections.find(connection);
+    if (it != state_->connections.end()) Model(*state_).resume_deliveries(*it->second);
 }
 
 namespace {

@@ -102,6 +102,9 @@ public:
     Status open_channel(emulator::ChannelRef channel);
     /// A clean close by the client, with the same effects on the channel's state.
     void close_channel(emulator::ChannelRef channel);
+    /// The connection's sink accepts deliveries again (ConnectionSink::accepting_deliveries):
+    /// its consumers that were passed over are offered messages again.
+    void resume_deliveries(emulator::ConnectionId connection);
 
     Status exchange_declare(emulator::ChannelRef ch, const emulator::ExchangeDeclare& m);
     Status exchange_delete(emulator::ChannelRef ch, const emulator::ExchangeDelete& m);

@@ -51,6 +51,11 @@ public:
     /// The connection was cut as a network failure cuts it (Broker::cut_connection): no close
     /// was exchanged; the client finds its socket gone.
     virtual void on_connection_lost() = 0;
+    /// Whether deliveries to `channel` may go out now. A connection whose socket is behind
+    /// (warren-server's per-connection output limit) refuses them: the model passes its
+    /// consumers over, as RabbitMQ's credit flow passes over a channel with too many unsent
+    /// messages, until Broker::resume_deliveries. Called with the model's lock held.
+    virtual bool accepting_deliveries(ChannelId /*channel*/) { return true; }
 };
 
 }  // namespace warren::emulator

@@ -1,0 +1,450 @@
+// warren-server over real sockets: a scripted client on an ephemeral port. The codes and texts
+// asserted here are what RabbitMQ 3.10.8 sends for the same bytes (checked with the same
+// probes against it).
+#include <ifaddrs.h>
+#include <net/if.h>
+
+#include "raw_client.hpp"
+
+namespace warren::test {
+namespace {
+
+p::QueueDeclare declare_queue(std::string name, FieldTable arguments = {}) {
+    p::QueueDeclare d;
+    d.queue = std::move(name);
+    d.arguments = std::move(arguments);
+    return d;
+}
+
+p::BasicGet get_from(std::string queue, bool no_ack = true) {
+    p::BasicGet g;
+    g.queue = std::move(queue);
+    g.no_ack = no_ack;
+    return g;
+}
+
+p::BasicConsume consume_from(std::string queue, std::string tag, bool no_ack = false) {
+    p::BasicConsume c;
+    c.queue = std::move(queue);
+    c.consumer_tag = std::move(tag);
+    c.no_ack = no_ack;
+    return c;
+}
+
+/// A local IPv4 address that is not loopback, or "" when the machine has none.
+std::string non_loopback_address() {
+    ifaddrs* list = nullptr;
+    if (::getifaddrs(&list) != 0) return "";
+    std::string found;
+    for (ifaddrs* a = list; a; a = a->ifa_next) {
+        if (!a->ifa_addr || a->ifa_addr->sa_family != AF_INET || (a->ifa_flags & IFF_LOOPBACK)) continue;
+        if (!(a->ifa_flags & IFF_UP)) continue;
+        char text[INET_ADDRSTRLEN];
+        ::inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(a->ifa_addr)->sin_addr, text, sizeof text);
+        found = text;
+        break;
+    }
+    ::freeifaddrs(list);
+    return found;
+}
+
+}  // namespace
+
+TEST_CASE("handshake, declare, publish and get over a socket") {
+    RunningServer server;
+    RawClient c(server.port());
+    const auto tune = c.handshake();
+    CHECK(tune.channel_max == 2047);
+    CHECK(tune.frame_max == 131072);
+    CHECK(tune.heartbeat == 60);
+    c.open_channel(1);
+    c.send(1, declare_queue("q"));
+    const auto ok = c.expect<p::QueueDeclareOk>(1);
+    CHECK(ok.queue == "q");
+    CHECK(ok.message_count == 0);
+    BasicProperties props;
+    props.content_type = "text/plain";
+    props.headers = FieldTable{{"k", "v"}};
+    c.publish(1, "", "q", "hello", props);
+    c.send(1, get_from("q"));
+    const auto got = c.expect_content<p::BasicGetOk>(1);
+    CHECK(got.body == "hello");
+    CHECK(got.properties == props);
+    CHECK(got.method.routing_key == "q");
+    CHECK(got.method.message_count == 0);
+    c.send(1, get_from("q"));
+    c.expect<p::BasicGetEmpty>(1);
+    c.close();
+    CHECK(server.logged("user 'guest' authenticated and granted access to vhost '/'"));
+    CHECK(server.eventually([&] { return server.call([&] { return server.server().sessions().empty(); }); }));
+}
+
+TEST_CASE("a body larger than frame_max arrives in several body frames") {
+    RunningServer server;
+    RawClient c(server.port());
+    HandshakeOptions o;
+    o.frame_max = 4096;
+    c.handshake(o);
+    c.open_channel(1);
+    c.send(1, declare_queue("big"));
+    c.expect<p::QueueDeclareOk>(1);
+    const std::string body(20000, 'x');
+    c.publish(1, "", "big", body);
+    c.send(1, get_from("big"));
+    CHECK(c.expect_content<p::BasicGetOk>(1).body == body);
+}
+
+TEST_CASE("a wrong protocol header gets the supported one back and the socket closed") {
+    RunningServer server;
+    RawClient c(server.port());
+    c.send_bytes(std::string_view("AMQP\x00\x00\x08\x00", 8));
+    CHECK(c.read_bytes(8) == std::string_view("AMQP\x00\x00\x09\x01", 8));
+    CHECK(c.closed_by_peer());
+    check_still_serving(server.port());
+}
+
+TEST_CASE("a bad password is refused with 403 when the client asks to be told") {
+    RunningServer server;
+    RawClient c(server.port());
+    HandshakeOptions o;
+    o.password = "wrong";
+    c.start(o);
+    c.expect_close(403,
+                   "ACCESS_REFUSED - Login was refused using authentication mechanism PLAIN. For details see "
+                   "the broker logfile.");
+    CHECK(server.logged("PLAIN login refused: user 'guest' - invalid credentials"));
+
+    // Without authentication_failure_close RabbitMQ just drops the socket.
+    RawClient quiet(server.port());
+    o.capabilities = FieldTable{};
+    quiet.start(o);
+    CHECK(quiet.closed_by_peer());
+    check_still_serving(server.port());
+}
+
+TEST_CASE("guest may connect only from loopback") {
+    const std::string address = non_loopback_address();
+    if (address.empty()) {
+        WARN("no non-loopback IPv4 address on this machine: skipped");
+        return;
+    }
+    auto options = test_server_options();
+    options.bind_address = "0.0.0.0";
+    options.users = {{"guest", "guest"}, {"remote", "secret"}};
+    RunningServer server(options);
+    {
+        RawClient c(server.port(), address);
+        c.start();
+        c.expect_close(403,
+                       "ACCESS_REFUSED - Login was refused using authentication mechanism PLAIN. For details "
+                       "see the broker logfile.");
+        CHECK(server.logged("user 'guest' can only connect via localhost"));
+    }
+    {
+        RawClient c(server.port(), address);
+        HandshakeOptions o;
+        o.user = "remote";
+        o.password = "secret";
+        c.handshake(o);
+        c.close();
+    }
+    check_still_serving(server.port());
+}
+
+TEST_CASE("an unknown vhost is refused with 530") {
+    RunningServer server;
+    RawClient c(server.port());
+    HandshakeOptions o;
+    o.vhost = "nope";
+    c.start(o);
+    c.expect<p::ConnectionTune>(0);
+    c.finish_handshake(o);
+    c.expect_close(530, "NOT_ALLOWED - vhost nope not found", {10, 40});
+    check_still_serving(server.port());
+}
+
+TEST_CASE("a frame with a bad frame-end octet is a 501 FRAME_ERROR") {
+    RunningServer server;
+    RawClient c(server.port());
+    c.handshake();
+    c.open_channel(1);
+    // A method frame (basic.qos's ids only) whose end octet is 0 instead of 0xCE.
+    c.send_bytes(std::string_view("\x01\x00\x01\x00\x00\x00\x04\x00\x3c\x00\x0a\x00", 12));
+    c.expect_close(501, "FRAME_ERROR - type 1, all octets = <<0,60,0,10>>: {invalid_frame_end_marker,0}");
+    check_still_serving(server.port());
+}
+
+TEST_CASE("a frame larger than frame_max is a 501 FRAME_ERROR") {
+    RunningServer server;
+    RawClient c(server.port());
+    c.handshake();
+    c.open_channel(1);
+    // A method frame announcing 200000 bytes with frame_max 131072.
+    c.send_bytes(std::string_view("\x01\x00\x01\x00\x03\x0d\x40xxxx", 11));
+    c.expect_close(501, "FRAME_ERROR - type 1, all octets = <<>>: {frame_too_large,200000,131064}");
+    check_still_serving(server.port());
+}
+
+TEST_CASE("a method on a channel never opened is a 504 CHANNEL_ERROR") {
+    RunningServer server;
+    RawClient c(server.port());
+    c.handshake();
+    p::BasicQos qos;
+    qos.prefetch_count = 10;
+    c.send(5, qos);
+    c.expect_close(504, "CHANNEL_ERROR - expected 'channel.open'", {60, 10});
+    check_still_serving(server.port());
+}
+
+TEST_CASE("a broker refusal closes the channel with RabbitMQ's soft error") {
+    RunningServer server;
+    RawClient c(server.port());
+    c.handshake();
+    c.open_channel(1);
+    auto passive = declare_queue("missing");
+    passive.passive = true;
+    c.send(1, passive);
+    c.expect_channel_close(1, 404, "NOT_FOUND - no queue 'missing' in vhost '/'", {50, 10});
+    // The channel number is free again once close-ok is sent.
+    c.open_channel(1);
+    c.send(1, declare_queue("present"));
+    c.expect<p::QueueDeclareOk>(1);
+    // A hard error from the broker closes the connection.
+    c.send(1, consume_from("present", "tag"));
+    c.expect<p::BasicConsumeOk>(1);
+    c.send(1, consume_from("present", "tag"));
+    c.expect_close(530, "NOT_ALLOWED - attempt to reuse consumer tag 'tag'", {60, 20});
+    check_still_serving(server.port());
+}
+
+TEST_CASE("consume-ok goes before the deliveries it starts") {
+    RunningServer server;
+    RawClient c(server.port());
+    c.handshake();
+    c.open_channel(1);
+    c.send(1, declare_queue("backlog"));
+    c.expect<p::QueueDeclareOk>(1);
+    for (int i = 0; i < 3; ++i) c.publish(1, "", "backlog", fmt::format("m{}", i));
+    c.send(1, consume_from("backlog", "c1"));
+    CHECK(c.expect<p::BasicConsumeOk>(1).consumer_tag == "c1");
+    for (int i = 0; i < 3; ++i) {
+        auto d = c.expect_content<p::BasicDeliver>(1);
+        CHECK(d.body == fmt::format("m{}", i));
+        CHECK(d.method.delivery_tag == std::uint64_t(i + 1));
+        CHECK(d.method.consumer_tag == "c1");
+    }
+    // basic.recover requeues them: recover-ok first, then the redeliveries.
+    c.send(1, p::BasicRecover{true});
+    c.expect<p::BasicRecoverOk>(1);
+    for (int i = 0; i < 3; ++i) {
+        auto d = c.expect_content<p::BasicDeliver>(1);
+        CHECK(d.method.redelivered);
+    }
+    c.send(1, p::BasicAck{0, true});
+    c.close();
+}
+
+TEST_CASE("publisher confirms and mandatory returns") {
+    RunningServer server;
+    RawClient c(server.port());
+    c.handshake();
+    c.open_channel(1);
+    c.send(1, p::ConfirmSelect{});
+    c.expect<p::ConfirmSelectOk>(1);
+    c.send(1, declare_queue("confirmed"));
+    c.expect<p::QueueDeclareOk>(1);
+    c.publish(1, "", "confirmed", "a");
+    CHECK(c.expect<p::BasicAck>(1).delivery_tag == 1);
+    c.publish(1, "", "nowhere", "b", {}, /*mandatory=*/true);
+    auto returned = c.expect_content<p::BasicReturn>(1);
+    CHECK(returned.method.reply_code == 312);
+    CHECK(returned.method.reply_text == "NO_ROUTE");
+    CHECK(returned.body == "b");
+    CHECK(c.expect<p::BasicAck>(1).delivery_tag == 2);
+}
+
+TEST_CASE("basic.cancel reaches only clients with consumer_cancel_notify, after delete-ok") {
+    RunningServer server;
+    for (bool notify : {true, false}) {
+        RawClient c(server.port());
+        HandshakeOptions o;
+        if (!notify) o.capabilities = FieldTable{{"authentication_failure_close", true}};
+        c.handshake(o);
+        c.open_channel(1);
+        c.send(1, declare_queue("doomed"));
+        c.expect<p::QueueDeclareOk>(1);
+        c.send(1, consume_from("doomed", "ct"));
+        c.expect<p::BasicConsumeOk>(1);
+        p::QueueDelete del;
+        del.queue = "doomed";
+        c.send(1, del);
+        c.expect<p::QueueDeleteOk>(1);
+        if (notify) {
+            const auto cancel = c.expect<p::BasicCancel>(1);
+            CHECK(cancel.consumer_tag == "ct");
+            CHECK(cancel.no_wait);
+        } else {
+            CHECK(c.nothing_arrives());
+        }
+        c.close();
+    }
+}
+
+TEST_CASE("transactions buffer publishes and acks until commit") {
+    RunningServer server;
+    RawClient c(server.port());
+    c.handshake();
+    c.open_channel(1);
+    c.send(1, declare_queue("txq"));
+    c.expect<p::QueueDeclareOk>(1);
+    c.send(1, p::TxSelect{});
+    c.expect<p::TxSelectOk>(1);
+    c.publish(1, "", "txq", "one");
+    c.send(1, get_from("txq"));
+    c.expect<p::BasicGetEmpty>(1);
+    c.send(1, p::TxCommit{});
+    c.expect<p::TxCommitOk>(1);
+    c.publish(1, "", "txq", "rolled back");
+    c.send(1, p::TxRollback{});
+    c.expect<p::TxRollbackOk>(1);
+    // The committed message, taken with an ack that waits for the next commit.
+    c.send(1, get_from("txq", /*no_ack=*/false));
+    auto got = c.expect_content<p::BasicGetOk>(1);
+    CHECK(got.body == "one");
+    CHECK(got.method.message_count == 0);
+    c.send(1, p::BasicAck{got.method.delivery_tag, false});
+    c.send(1, p::TxRollback{});
+    c.expect<p::TxRollbackOk>(1);
+    c.send(1, p::BasicAck{got.method.delivery_tag, false});
+    c.send(1, p::TxCommit{});
+    c.expect<p::TxCommitOk>(1);
+    CHECK(server.call([&] { return server.server().broker().queue("/", "txq")->messages; }) == 0);
+
+    // rabbit_channel's refusals.
+    c.send(1, p::ConfirmSelect{});
+    c.expect_channel_close(1, 406, "PRECONDITION_FAILED - cannot switch from tx to confirm mode", {85, 10});
+    c.open_channel(2);
+    c.send(2, p::ConfirmSelect{});
+    c.expect<p::ConfirmSelectOk>(2);
+    c.send(2, p::TxSelect{});
+    c.expect_channel_close(2, 406, "PRECONDITION_FAILED - cannot switch from confirm to tx mode", {90, 10});
+    c.open_channel(3);
+    c.send(3, p::TxCommit{});
+    c.expect_channel_close(3, 406, "PRECONDITION_FAILED - channel is not transactional", {90, 20});
+    c.open_channel(4);
+    c.send(4, p::TxRollback{});
+    c.expect_channel_close(4, 406, "PRECONDITION_FAILED - channel is not transactional", {90, 30});
+    c.close();
+}
+
+TEST_CASE("access.request, recover-async and basic.credit as RabbitMQ answers them") {
+    RunningServer server;
+    RawClient c(server.port());
+    c.handshake();
+    c.open_channel(1);
+    c.send(1, p::AccessRequest{"/data", false, false, true, true, true});
+    CHECK(c.expect<p::AccessRequestOk>(1).ticket == 1);
+    c.send(1, declare_queue("credit"));
+    c.expect<p::QueueDeclareOk>(1);
+    c.send(1, consume_from("credit", "ct"));
+    c.expect<p::BasicConsumeOk>(1);
+    c.send(1, p::BasicCredit{"ct", 5, false});
+    CHECK(c.expect<p::BasicCreditOk>(1).available == 0);
+    c.send(1, p::BasicCredit{"nope", 5, false});
+    c.expect_channel_close(1, 406, "PRECONDITION_FAILED - unknown consumer tag 'nope'", {60, 200});
+    c.open_channel(2);
+    c.send(2, p::BasicRecoverAsync{false});
+    c.expect_close(540, "NOT_IMPLEMENTED - requeue=false", {60, 100});
+}
+
+TEST_CASE("a dead peer is found by heartbeats and its unacked messages are requeued") {
+    RunningServer server;
+    {
+        RawClient c(server.port());
+        HandshakeOptions o;
+        o.heartbeat = 1;
+        c.handshake(o);
+        c.open_channel(1);
+        c.send(1, declare_queue("hb"));
+        c.expect<p::QueueDeclareOk>(1);
+        c.publish(1, "", "hb", "unacked");
+        c.send(1, consume_from("hb", "ct"));
+        c.expect<p::BasicConsumeOk>(1);
+        CHECK(c.expect_content<p::BasicDeliver>(1).body == "unacked");
+        // From now on the client says nothing: two heartbeat intervals later it is dead.
+        const auto before = std::chrono::steady_clock::now();
+        CHECK(c.closed_by_peer(6000ms));
+        const auto waited = std::chrono::steady_clock::now() - before;
+        CHECK(waited >= 1500ms);
+        CHECK(c.heartbeats_received() >= 1);
+    }
+    CHECK(server.logged("missed heartbeats from client, timeout: 1s"));
+    RawClient c(server.port());
+    c.handshake();
+    c.open_channel(1);
+    c.send(1, get_from("hb"));
+    auto got = c.expect_content<p::BasicGetOk>(1);
+    CHECK(got.body == "unacked");
+    CHECK(got.method.redelivered);
+    c.close();
+}
+
+TEST_CASE("a client that keeps heartbeating stays connected") {
+    RunningServer server;
+    RawClient c(server.port());
+    HandshakeOptions o;
+    o.heartbeat = 1;
+    c.handshake(o);
+    for (int i = 0; i < 6; ++i) {
+        CHECK(c.nothing_arrives(500ms));
+        c.send_heartbeat();
+    }
+    // The server's own heartbeats: one each half interval in which it sent nothing else.
+    CHECK(c.heartbeats_received() >= 3);
+    c.open_channel(1);
+    c.close();
+}
+
+TEST_CASE("message TTL fires on the broker's timer, with no client activity") {
+    RunningServer server;
+    RawClient c(server.port());
+    c.handshake();
+    c.open_channel(1);
+    c.send(1, declare_queue("dead"));
+    c.expect<p::QueueDeclareOk>(1);
+    c.send(1, declare_queue("ttl", FieldTable{{"x-message-ttl", std::int32_t(100)},
+                                              {"x-dead-letter-exchange", ""},
+                                              {"x-dead-letter-routing-key", "dead"}}));
+    c.expect<p::QueueDeclareOk>(1);
+    c.send(1, consume_from("dead", "watcher", true));
+    c.expect<p::BasicConsumeOk>(1);
+    const auto before = std::chrono::steady_clock::now();
+    c.publish(1, "", "ttl", "expires");
+    auto d = c.expect_content<p::BasicDeliver>(1, 2000ms);
+    CHECK(d.body == "expires");
+    CHECK(std::chrono::steady_clock::now() - before >= 90ms);
+    c.close();
+}
+
+TEST_CASE("shutdown closes every connection with 320 CONNECTION_FORCED") {
+    RunningServer server;
+    RawClient a(server.port());
+    a.handshake();
+    a.open_channel(1);
+    RawClient b(server.port());
+    b.handshake();
+    RawClient handshaking(server.port());
+    handshaking.send_bytes(std::string_view("AMQP\x00\x00\x09\x01", 8));
+    handshaking.expect<p::ConnectionStart>(0);
+    std::promise<void> done;
+    server.call([&] {
+        server.server().shutdown([&] { done.set_value(); });
+        return 0;
+    });
+    a.expect_close(320, "CONNECTION_FORCED - broker forced connection closure with reason 'shutdown'");
+    b.expect_close(320, "CONNECTION_FORCED - broker forced connection closure with reason 'shutdown'");
+    CHECK(handshaking.closed_by_peer());
+    CHECK(done.get_future().wait_for(3s) == std::future_status::ready);
+}
+
+}  // namespace warren::test
