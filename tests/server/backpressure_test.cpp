@@ -1,5 +1,6 @@
 // warren-server under load it must not buffer without bound: a consumer that does not read,
 // a client that asks for more than it reads, and the memory high watermark.
+#include <algorithm>
 #include <atomic>
 
 #include "raw_client.hpp"
@@ -190,7 +191,15 @@ TEST_CASE("above the memory high watermark, publishing connections are blocked")
     unaware.publish(1, "", "mem", "taken too");
     CHECK(server.eventually([&] { return ready(server, "mem") == 2; }));
     unaware.publish(1, "", "mem", "held back too");
-    std::this_thread::sleep_for(200ms);
+    // Both publishers' sessions have stopped reading, so what they sent since stays unread.
+    CHECK(server.eventually([&] {
+        return server.call([&] {
+            const auto sessions = server.server().sessions();
+            return std::count_if(sessions.begin(), sessions.end(), [](const ws::SessionStats& st) {
+                       return st.blocked && !st.reading;
+                   }) == 2;
+        });
+    }));
     CHECK(ready(server, "mem") == 2);
     // A connection that only consumes is not told anything.
     CHECK(consumer.nothing_arrives());

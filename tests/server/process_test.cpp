@@ -73,7 +73,7 @@ public:
                 pid_ = -1;
                 return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
             }
-            std::this_thread::sleep_for(10ms);
+            std::this_thread::yield();
         }
         return -1;
     }

@@ -97,14 +97,15 @@ public:
         return false;
     }
 
-    /// Polls `condition` (on the calling thread: it uses call() to look at the server) until it
-    /// holds or `timeout` passes.
+    /// Polls `condition` (on the calling thread: it uses call() to look at the server, a round
+    /// trip through the server's executor that paces the loop) until it holds or `timeout`
+    /// passes.
     template <class F>
     bool eventually(F condition, std::chrono::milliseconds timeout = 5000ms) {
         const auto deadline = std::chrono::steady_clock::now() + timeout;
         while (std::chrono::steady_clock::now() < deadline) {
             if (condition()) return true;
-            std::this_thread::sleep_for(5ms);
+            std::this_thread::yield();
         }
         return condition();
     }
