@@ -200,14 +200,14 @@ std::size_t process_until(warren::Connection& conn, Done done) {
     return events;
 }
 
-/// basic_get, retried for up to 5 s until the queue yields a message (see `ready`).
+/// basic_get, retried for up to 5 s until the queue yields a message (see `ready`). Each try
+/// is a round trip to the broker, which paces the loop.
 std::optional<Delivery> get_eventually(warren::Channel& ch, const std::string& queue,
                                        bool no_ack = false) {
     const auto deadline = std::chrono::steady_clock::now() + 5s;
     for (;;) {
         std::optional<Delivery> got = ch.basic_get(queue, no_ack);
         if (got || std::chrono::steady_clock::now() > deadline) return got;
-        std::this_thread::sleep_for(20ms);
     }
 }
 
@@ -215,13 +215,13 @@ std::string vhost_of(const std::string& url) { return warren::amqp::parse_uri(ur
 
 /// The queue's ready message count once it reaches `expected` (or after 5 s), as passive
 /// declares report it. RabbitMQ enqueues a publish asynchronously (through its delegates), so
-/// a declare right after a publish may not count it yet.
+/// a declare right after a publish may not count it yet. Each declare is a round trip, which
+/// paces the loop.
 std::uint32_t ready(warren::Channel& ch, const std::string& queue, std::uint32_t expected) {
     const auto deadline = std::chrono::steady_clock::now() + 5s;
     for (;;) {
         const std::uint32_t count = ch.queue_declare(queue, {.passive = true}).message_count;
         if (count == expected || std::chrono::steady_clock::now() > deadline) return count;
-        std::this_thread::sleep_for(20ms);
     }
 }
 
