@@ -17,6 +17,10 @@ install(TARGETS ${warren_installed_targets}
 foreach(dir ${warren_header_dirs})
   install(DIRECTORY ${PROJECT_SOURCE_DIR}/${dir}/include/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 endforeach()
+# warren-server, the broker for clients that speak AMQP themselves (pika, amqplib, rabbitmq-c...).
+if(TARGET warren-server)
+  install(TARGETS warren-server RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+endif()
 install(EXPORT warrenTargets NAMESPACE warren:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/warren)
 configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/warrenConfig.cmake.in
   ${PROJECT_BINARY_DIR}/warrenConfig.cmake

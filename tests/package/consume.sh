@@ -6,6 +6,11 @@ src=$1 build=$2 work=$3 mode=$4
 rm -rf "$work" && mkdir -p "$work"
 if [ "$mode" = find_package ]; then
   cmake --install "$build" --prefix "$work/prefix" >/dev/null
+  # A build with warren-server installs it too, and the installed copy runs.
+  if [ -x "$build/server/warren-server" ]; then
+    "$work/prefix/bin/warren-server" --version | grep -q '^warren-server ' ||
+      { echo "the installed warren-server does not run" >&2; exit 1; }
+  fi
   cmake -S "$src/tests/package/consumer" -B "$work/build" -G Ninja \
     -DWARREN_CONSUME=find_package -DCMAKE_PREFIX_PATH="$work/prefix" >/dev/null
 else
