@@ -17,6 +17,10 @@
 // times in a row, and --idle connections (each with a channel open) held at once for a second,
 // with the resident memory of --server-pid before and after.
 //
+// Each throughput figure also says how many cores this program (client_cpu, all its threads) and,
+// with --server-pid, the broker (server_cpu) used while it ran: a client_cpu near 1 per client
+// with a low server_cpu means the figure measures the client, not the broker.
+//
 // Output: one line per figure, as key=value words after the figure's name.
 #include <amqp.h>
 #include <amqp_tcp_socket.h>
@@ -32,6 +36,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -153,8 +158,64 @@ struct Figure {
     std::uint64_t messages = 0;
     double seconds = 0;
     std::uint64_t nacked = 0;
+    double client_cpu = -1;  // cores this program used meanwhile (all its threads)
+    double server_cpu = -1;  // cores --server-pid used meanwhile
     double rate() const { return seconds > 0 ? static_cast<double>(messages) / seconds : 0; }
 };
+
+/// CPU time (user + system, seconds) of this process.
+double own_cpu_seconds() {
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+    return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+           static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+/// CPU time (user + system, seconds) of process `pid`, all its threads; -1 when unknown.
+double process_cpu_seconds(long pid) {
+    if (pid <= 0) return -1;
+    std::ifstream stat(fmt::format("/proc/{}/stat", pid));
+    std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+    // Fields after the command name, which is in parentheses and may hold spaces: state is
+    // field 3, utime 14, stime 15.
+    const auto close = text.rfind(')');
+    if (close == std::string::npos) return -1;
+    std::vector<std::string> fields;
+    std::size_t at = close + 2;
+    while (at < text.size()) {
+        const auto space = text.find(' ', at);
+        fields.push_back(text.substr(at, space == std::string::npos ? std::string::npos : space - at));
+        if (space == std::string::npos) break;
+        at = space + 1;
+    }
+    if (fields.size() < 13) return -1;
+    const double ticks = static_cast<double>(::sysconf(_SC_CLK_TCK));
+    return (std::stod(fields[11]) + std::stod(fields[12])) / ticks;
+}
+
+/// Measures the CPU both sides use during one figure.
+class CpuMeter {
+public:
+    explicit CpuMeter(long server_pid)
+        : server_pid_(server_pid), own_(own_cpu_seconds()), server_(process_cpu_seconds(server_pid)) {}
+    void finish(Figure& f) const {
+        if (f.seconds <= 0) return;
+        f.client_cpu = (own_cpu_seconds() - own_) / f.seconds;
+        const double server = process_cpu_seconds(server_pid_);
+        if (server_ >= 0 && server >= 0) f.server_cpu = (server - server_) / f.seconds;
+    }
+
+private:
+    long server_pid_;
+    double own_;
+    double server_;
+};
+
+std::string cpu_words(const Figure& f) {
+    std::string words = fmt::format(" client_cpu={:.2f}", f.client_cpu);
+    if (f.server_cpu >= 0) words += fmt::format(" server_cpu={:.2f}", f.server_cpu);
+    return words;
+}
 
 /// One publisher's share: publishes until `stop` or `cap` messages; confirmed ones when confirming.
 std::uint64_t publish_loop(const Target& target, const std::string& queue, std::size_t size,
@@ -210,6 +271,7 @@ Figure run_publish(const Options& o, const Target& target, const std::string& qu
     std::atomic<bool> stop{false};
     std::atomic<int> running{o.publishers};
     std::vector<std::uint64_t> counts(o.publishers, 0), nacks(o.publishers, 0);
+    const CpuMeter cpu(o.server_pid);
     auto start = Clock::now();
     std::vector<std::thread> threads;
     for (int i = 0; i < o.publishers; ++i) {
@@ -238,12 +300,13 @@ Figure run_publish(const Options& o, const Target& target, const std::string& qu
         }
     }
     f.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    cpu.finish(f);
     return f;
 }
 
 /// One consumer's share: consumes until `consumed` reaches `total` (or nothing comes for 10 s).
 void consume_loop(const Target& target, const std::string& queue, bool acks, int prefetch,
-                  std::uint64_t total, std::atomic<std::uint64_t>& consumed) {
+                  std::uint64_t total, std::atomic<std::uint64_t>& consumed, Clock::time_point& last) {
     Connection c(target);
     auto conn = c.get();
     if (acks) {
@@ -258,7 +321,7 @@ void consume_loop(const Target& target, const std::string& queue, bool acks, int
     std::uint64_t body_left = 0;
     bool in_content = false;
     auto quiet_since = Clock::now();
-    timeval poll{0, 100000};
+    timeval poll{0, 10000};
     while (consumed.load(std::memory_order_relaxed) < total) {
         amqp_frame_t frame;
         int status = amqp_simple_wait_frame_noblock(conn, &frame, &poll);
@@ -284,7 +347,8 @@ void consume_loop(const Target& target, const std::string& queue, bool acks, int
         if (done) {
             in_content = false;
             if (acks) check_status(amqp_basic_ack(conn, 1, tag, 0), "basic.ack");
-            consumed.fetch_add(1, std::memory_order_relaxed);
+            // The figure's clock stops at the last message, not when every consumer has noticed.
+            if (consumed.fetch_add(1, std::memory_order_relaxed) + 1 == total) last = Clock::now();
             amqp_maybe_release_buffers(conn);
         }
     }
@@ -293,16 +357,19 @@ void consume_loop(const Target& target, const std::string& queue, bool acks, int
 Figure run_consume(const Options& o, const Target& target, const std::string& queue,
                    std::uint64_t total, bool acks) {
     std::atomic<std::uint64_t> consumed{0};
+    const CpuMeter cpu(o.server_pid);
     auto start = Clock::now();
+    Clock::time_point last{};  // written once, by the thread that consumes the last message
     std::vector<std::thread> threads;
     for (int i = 0; i < o.consumers; ++i) {
         threads.emplace_back(
-            [&] { consume_loop(target, queue, acks, o.prefetch, total, consumed); });
+            [&] { consume_loop(target, queue, acks, o.prefetch, total, consumed, last); });
     }
     for (auto& t : threads) t.join();
     Figure f;
     f.messages = consumed.load();
-    f.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    f.seconds = std::chrono::duration<double>((f.messages >= total ? last : Clock::now()) - start).count();
+    cpu.finish(f);
     return f;
 }
 
@@ -428,14 +495,14 @@ int main(int argc, char** argv) {
             check(admin.get(), "queue.declare");
 
             Figure pub = run_publish(o, target, queue, size, reliable);
-            fmt::print("publish size={} mode={} publishers={} msgs={} seconds={:.3f} rate={:.0f}{}\n",
+            fmt::print("publish size={} mode={} publishers={} msgs={} seconds={:.3f} rate={:.0f}{}{}\n",
                        size, mode, o.publishers, pub.messages, pub.seconds, pub.rate(),
-                       pub.nacked ? fmt::format(" nacked={}", pub.nacked) : "");
+                       pub.nacked ? fmt::format(" nacked={}", pub.nacked) : "", cpu_words(pub));
             std::fflush(stdout);
 
             Figure con = run_consume(o, target, queue, pub.messages, reliable);
-            fmt::print("consume size={} mode={} consumers={} msgs={} seconds={:.3f} rate={:.0f}\n",
-                       size, mode, o.consumers, con.messages, con.seconds, con.rate());
+            fmt::print("consume size={} mode={} consumers={} msgs={} seconds={:.3f} rate={:.0f}{}\n",
+                       size, mode, o.consumers, con.messages, con.seconds, con.rate(), cpu_words(con));
             std::fflush(stdout);
 
             amqp_queue_delete(admin.get(), 1, amqp_cstring_bytes(queue.c_str()), 0, 0);

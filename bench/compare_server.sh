@@ -76,10 +76,11 @@ fi
 rabbit_url=$(cat "$work/rabbitmq.url")
 rabbit_pid=$(cat "$WARREN_RABBITMQ_DIR/rabbit.pid")
 
-# Two passes against each: one publisher and one consumer, then four of each on small bodies;
-# all of it twice (WARREN_COMPARE_ROUNDS), the brokers taking turns, and each broker's best
+# Two passes against each: one publisher and one consumer, then four of each (enough to keep a
+# broker busy: one rabbitmq-c client is bound by its own system calls long before warren-server
+# is); all of it twice (WARREN_COMPARE_ROUNDS), the brokers taking turns, and each broker's best
 # throughput figure kept, so that a burst of load on the machine does not decide a ratio.
-many=(--publishers 4 --consumers 4 --sizes 100 --connects 0 --idle 0)
+many=(--publishers 4 --consumers 4 --connects 0 --idle 0)
 for round in $(seq 1 "${WARREN_COMPARE_ROUNDS:-2}"); do
   once=()
   [ "$round" = 1 ] || once=(--connects 0 --idle 0)
@@ -88,26 +89,29 @@ for round in $(seq 1 "${WARREN_COMPARE_ROUNDS:-2}"); do
   echo "== round $round: warren-server at $warren_url (pid $server_pid)" >&2
   "$bench" --url "$warren_url" --server-pid "$server_pid" "$@" "${once[@]}" | tee -a "$work/warren.txt" >&2
   echo "== round $round: RabbitMQ, four publishers and consumers" >&2
-  "$bench" --url "$rabbit_url" "$@" "${many[@]}" | tee -a "$work/rabbitmq-4.txt" >&2
+  "$bench" --url "$rabbit_url" --server-pid "$rabbit_pid" "$@" "${many[@]}" | tee -a "$work/rabbitmq-4.txt" >&2
   echo "== round $round: warren-server, four publishers and consumers" >&2
-  "$bench" --url "$warren_url" "$@" "${many[@]}" | tee -a "$work/warren-4.txt" >&2
+  "$bench" --url "$warren_url" --server-pid "$server_pid" "$@" "${many[@]}" | tee -a "$work/warren-4.txt" >&2
 done
 
-# key=value of a figure's line: value FILE FIGURE KEY [SIZE MODE]; the best of the rounds' rates.
+# key=value of a figure's line: value FILE FIGURE KEY [SIZE MODE]. With several rounds, KEY's
+# value on the line with the best rate (so KEY=rate gives the best rate), or on the first line
+# for figures without a rate.
 value() {
   awk -v fig="$2" -v key="$3" -v size="${4:-}" -v mode="${5:-}" '
     $1 == fig {
       delete kv
       for (i = 2; i <= NF; i++) { split($i, p, "="); kv[p[1]] = p[2] }
       if ((size != "" && kv["size"] != size) || (mode != "" && kv["mode"] != mode)) next
-      if (!found || (key == "rate" && kv[key] + 0 > best + 0)) best = kv[key]
+      if (!found || ("rate" in kv && kv["rate"] + 0 > best + 0)) { best = kv["rate"]; out = kv[key] }
       found = 1
     }
-    END { if (found) print best }' "$1"
+    END { if (found) print out }' "$1"
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0 && b > 0) printf "%.2fx", a / b; else print "n/a" }'; }
 
 # The throughput rows of one pass: rows RABBITMQ_FILE WARREN_FILE N
+cpu() { [ -n "$1" ] && echo "$1" || echo "-"; }
 rows() {
   local s=""; [ "$3" = 1 ] || s=s
   grep '^publish' "$1" | awk '!seen[$2 " " $3]++' | while read -r _ rest; do
@@ -122,20 +126,22 @@ rows() {
         consume-plain) how="$3 consumer$s, no-ack" ;;
         *) how="$3 consumer$s, manual acks" ;;
       esac
-      echo "| $fig $size B, $how (msgs/s) | $r | $w | $(ratio "$w" "$r") |"
+      echo "| $fig $size B, $how (msgs/s) | $r | $w | $(ratio "$w" "$r") |" \
+        "$(cpu "$(value "$1" "$fig" server_cpu "$size" "$mode")") / $(cpu "$(value "$1" "$fig" client_cpu "$size" "$mode")") |" \
+        "$(cpu "$(value "$2" "$fig" server_cpu "$size" "$mode")") / $(cpu "$(value "$2" "$fig" client_cpu "$size" "$mode")") |"
     done
   done
 }
 
 echo
-echo "| figure | RabbitMQ 3.10.8 | warren-server | warren-server / RabbitMQ |"
-echo "| --- | ---: | ---: | ---: |"
+echo "| figure | RabbitMQ 3.10.8 | warren-server | warren-server / RabbitMQ | cores used, RabbitMQ / clients | cores used, warren-server / clients |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: |"
 rows "$work/rabbitmq.txt" "$work/warren.txt" 1
 rows "$work/rabbitmq-4.txt" "$work/warren-4.txt" 4
 for key in median_ms p99_ms; do
   r=$(value "$work/rabbitmq.txt" connect "$key")
   w=$(value "$work/warren.txt" connect "$key")
-  [ -n "$r$w" ] && echo "| connection set-up, ${key%_ms} (ms, lower is better) | $r | $w | $(ratio "$w" "$r") |"
+  [ -n "$r$w" ] && echo "| connection set-up, ${key%_ms} (ms, lower is better) | $r | $w | $(ratio "$w" "$r") | | |"
 done
 n=$(value "$work/warren.txt" idle connections)
 if [ -n "$n" ]; then
@@ -147,7 +153,7 @@ if [ -n "$n" ]; then
       server_rss_before_mb) label="server memory before (RSS, MB, lower is better)" ;;
       *) label="server memory with $n idle connections (RSS, MB, lower is better)" ;;
     esac
-    echo "| $label | $r | $w | $(ratio "$w" "$r") |"
+    echo "| $label | $r | $w | $(ratio "$w" "$r") | | |"
   done
 fi
 echo
