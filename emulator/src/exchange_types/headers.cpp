@@ -1,9 +1,6 @@
 // The headers exchange: a binding's arguments are compared with the message headers; keys play
 // no part (rabbit_exchange_type_headers, RabbitMQ 3.10).
 #include <algorithm>
-#include <charconv>
-#include <cmath>
-#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
@@ -11,131 +8,10 @@
 #include <fmt/format.h>
 
 #include "types.hpp"
+#include "warren/protocol/erlang_text.hpp"
 
 namespace warren::emulator {
 namespace {
-
-// ---- Erlang term text, for validate_binding's messages ----------------------------------------
-// RabbitMQ renders the offending x-match value with io_lib's ~tp. These reproduce that for
-// values on one line; ~tp's line breaks in long tables and arrays are not reproduced.
-
-/// A float as Erlang prints it (io_lib_format:fwrite_g): the shortest digits that read back as
-/// the same double, written plainly unless the zeros that needs would take more characters than
-/// the exponent form's additions ("1.0", "0.0015", "100.0", "1.0e3", "1.5e-4", "1.0e20").
-std::string erlang_float_text(double value) {
-    if (value == 0) return std::signbit(value) ? "-0.0" : "0.0";
-    char buffer[64];
-    const std::to_chars_result written =
-        std::to_chars(buffer, buffer + sizeof buffer, value, std::chars_format::scientific);
-    // [-]d[.ddd]e(+|-)xx
-    const std::string_view scientific(buffer, static_cast<std::size_t>(written.ptr - buffer));
-    const std::size_t e_at = scientific.find('e');
-    std::string text = value < 0 ? "-" : "";
-    std::string digits;
-    for (char c : scientific.substr(0, e_at))
-        if (c >= '0' && c <= '9') digits += c;
-    std::string_view exponent_text = scientific.substr(e_at + 1);
-    if (exponent_text.front() == '+') exponent_text.remove_prefix(1);
-    int exponent = 0;
-    std::from_chars(exponent_text.data(), exponent_text.data() + exponent_text.size(), exponent);
-
-    // value = 0.<digits> * 10^point
-    const int point = exponent + 1;
-    const int length = static_cast<int>(digits.size());
-    const std::string exponent_form = fmt::format(
-        "{}.{}e{}", digits.front(), length == 1 ? std::string("0") : digits.substr(1), exponent);
-    // What the exponent form adds to the digits: '.', a '0' after a lone digit, 'e', exponent.
-    const int exponent_extra =
-        (length == 1 ? 2 : 1) + 1 + static_cast<int>(fmt::formatted_size("{}", exponent));
-    if (point == 0) return text + "0." + digits;
-    if (point > 0 && point < length)
-        return text + digits.substr(0, static_cast<std::size_t>(point)) + "." +
-               digits.substr(static_cast<std::size_t>(point));
-    if (point < 0) {
-        const int plain_extra = 2 - point;  // "0." and the zeros
-        return text + (plain_extra <= exponent_extra
-                           ? "0." + std::string(static_cast<std::size_t>(-point), '0') + digits
-                           : exponent_form);
-    }
-    const int plain_extra = point - length + 2;  // the zeros and ".0"
-    return text + (plain_extra <= exponent_extra
-                       ? digits + std::string(static_cast<std::size_t>(point - length), '0') + ".0"
-                       : exponent_form);
-}
-
-/// A binary as ~tp prints it: <<"text">> when every byte is printable Latin-1, else the bytes
-/// as integers (<<1,120>>).
-std::string erlang_binary_text(std::string_view bytes) {
-    auto printable = [](unsigned char c) {
-        return (c >= 32 && c <= 126) || c >= 160 || (c >= 8 && c <= 13) || c == 27;
-    };
-    const bool as_string = std::all_of(bytes.begin(), bytes.end(), [&](char c) {
-        return printable(static_cast<unsigned char>(c));
-    });
-    std::string text = "<<";
-    if (as_string && !bytes.empty()) {
-        text += '"';
-        for (char c : bytes) {
-            switch (c) {
-                case '"': text += "\\\""; break;
-                case '\\': text += "\\\\"; break;
-                case '\b': text += "\\b"; break;
-                case '\t': text += "\\t"; break;
-                case '\n': text += "\\n"; break;
-                case '\v': text += "\\v"; break;
-                case '\f': text += "\\f"; break;
-                case '\r': text += "\\r"; break;
-                case '\x1b': text += "\\e"; break;
-                default: text += c;
-            }
-        }
-        text += '"';
-    } else {
-        for (std::size_t i = 0; i < bytes.size(); ++i) {
-            if (i > 0) text += ',';
-            text += std::to_string(static_cast<unsigned char>(bytes[i]));
-        }
-    }
-    return text + ">>";
-}
-
-/// The Erlang term RabbitMQ decodes a field value to (rabbit_binary_parser), as ~tp prints it.
-std::string erlang_term_text(const FieldValue& value) {
-    using Type = FieldValue::Type;
-    switch (value.type()) {
-        case Type::Void: return "undefined";
-        case Type::Bool: return value.as_bool() ? "true" : "false";
-        case Type::UInt64: return std::to_string(std::get<std::uint64_t>(value.storage()));
-        case Type::Float: return erlang_float_text(std::get<float>(value.storage()));
-        case Type::Double: return erlang_float_text(std::get<double>(value.storage()));
-        case Type::Decimal: {
-            const Decimal d = value.as_decimal();
-            return fmt::format("{{{},{}}}", d.scale, d.value);
-        }
-        case Type::String: return erlang_binary_text(value.as_string());
-        case Type::Bytes: return erlang_binary_text(value.as_bytes().bytes);
-        case Type::Timestamp: return std::to_string(value.as_timestamp().seconds);
-        case Type::Table: {
-            std::string text = "[";
-            for (const auto& [key, item] : value.as_table()) {
-                if (text.size() > 1) text += ',';
-                text += fmt::format("{{{},{},{}}}", erlang_binary_text(key),
-                                    rabbit_type_name(item.type()), erlang_term_text(item));
-            }
-            return text + "]";
-        }
-        case Type::Array: {
-            std::string text = "[";
-            for (const FieldValue& item : value.as_array()) {
-                if (text.size() > 1) text += ',';
-                text += fmt::format("{{{},{}}}", rabbit_type_name(item.type()),
-                                    erlang_term_text(item));
-            }
-            return text + "]";
-        }
-        default: return std::to_string(value.as_int());  // the signed integer types
-    }
-}
 
 // ---- matching ---------------------------------------------------------------------------------
 
@@ -234,15 +110,19 @@ public:
                                                 const FieldTable& arguments) const override {
         const FieldValue* x_match = arguments.find("x-match");
         if (!x_match) return std::nullopt;
+        // rabbit_exchange_type_headers:validate_binding's texts, formatted with io_lib's ~p.
+        using protocol::erlang::Term;
         if (!x_match->is_string())
-            return fmt::format("Invalid x-match field type {} (value {}); expected longstr",
-                               rabbit_type_name(x_match->type()), erlang_term_text(*x_match));
+            return protocol::erlang::format(
+                "Invalid x-match field type ~p (value ~p); expected longstr",
+                {Term::atom(rabbit_type_name(x_match->type())),
+                 protocol::erlang::rabbit_term(*x_match)});
         const std::string& mode = x_match->as_string();
         if (mode == "all" || mode == "any" || mode == "all-with-x" || mode == "any-with-x")
             return std::nullopt;
-        return fmt::format(
-            "Invalid x-match field value {}; expected all, any, all-with-x, or any-with-x",
-            erlang_binary_text(mode));
+        return protocol::erlang::format(
+            "Invalid x-match field value ~p; expected all, any, all-with-x, or any-with-x",
+            {Term::binary(std::string_view(mode))});
     }
 
     void add_binding(const Binding& binding) override {

@@ -259,6 +259,28 @@ TEST_CASE("headers: x-match validation", "[headers]") {
         CHECK(validate(FieldTable{}) == type_error("table", "[]"));
         CHECK(validate(FieldTable{{"k", 1.5}}) == type_error("table", R"([{<<"k">>,double,1.5}])"));
     }
+    SECTION("values too long for the line break where io_lib_pretty breaks them") {
+        // rabbit_exchange_type_headers:validate_binding's texts through rabbit_misc:format, run
+        // on RabbitMQ 3.10.8's own modules.
+        const std::string under(41, ' ');
+        FieldTable table;
+        for (int i = 1; i <= 4; ++i) table.set("key" + std::to_string(i), std::int32_t{i * 1000});
+        CHECK(validate(table) ==
+              "Invalid x-match field type table (value [{<<\"key1\">>,signedint,1000},\n" + under +
+                  "{<<\"key2\">>,signedint,2000},\n" + under + "{<<\"key3\">>,signedint,3000},\n" +
+                  under + "{<<\"key4\">>,signedint,4000}]); expected longstr");
+        CHECK(validate(FieldArray{"value number 1", "value number 2", "value number 3"}) ==
+              "Invalid x-match field type array (value [{longstr,<<\"value number 1\">>},\n" +
+                  under + "{longstr,<<\"value number 2\">>},\n" + under +
+                  "{longstr,<<\"value number 3\">>}]); expected longstr");
+        std::string bytes;
+        for (int i = 1; i <= 20; ++i) bytes += static_cast<char>(i);
+        bytes += "\xc8\xc9\xca\xcb\xcc\xcd";
+        CHECK(validate(ByteArray{bytes}) ==
+              "Invalid x-match field type binary (value <<1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,\n" +
+                  std::string(43, ' ') + "16,17,18,19,20,200,201,202,203,204,\n" +
+                  std::string(43, ' ') + "205>>); expected longstr");
+    }
 }
 
 TEST_CASE("headers: explain", "[headers]") {
