@@ -287,6 +287,9 @@ public:
         check(conn_->broker().confirm_select(ref()));
         confirm_mode_ = true;
     }
+    void tx_select() override { check(conn_->broker().tx_select(ref())); }
+    void tx_commit() override { check(conn_->broker().tx_commit(ref())); }
+    void tx_rollback() override { check(conn_->broker().tx_rollback(ref())); }
     bool wait_for_confirms(std::chrono::milliseconds timeout) override {
         ensure_open();
         const auto deadline = std::chrono::steady_clock::now() + timeout;

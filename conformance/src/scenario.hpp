@@ -32,6 +32,7 @@ void add_ttl_expiry_scenarios(Scenarios& out);
 void add_limits_scenarios(Scenarios& out);
 void add_dead_letter_scenarios(Scenarios& out);
 void add_confirms_scenarios(Scenarios& out);
+void add_tx_scenarios(Scenarios& out);
 
 // ---- helpers shared by the scenario files (scenarios/common.cpp) ----
 

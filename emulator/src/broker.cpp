@@ -329,6 +329,11 @@ public:
         }
         std::deque<Unacked> held;
         held.swap(ch.unacked);
+        // Deliveries acknowledged in a transaction never committed go back with the rest: the
+        // queues still hold them for this channel.
+        if (ch.tx)
+            for (TxSettle& settled : ch.tx->settles)
+                for (Unacked& u : settled.acked) held.push_back(std::move(u));
         const TimePoint t = now();
         for (Unacked& u : held) {
             if (!u.queue) continue;
@@ -361,6 +366,15 @@ public:
             if (q->owner() == conn.id) owned.push_back(q.get());
         for (Queue* q : owned) delete_queue(*conn.vhost, *q);
         s_.connections.erase(conn.id);
+    }
+
+    /// Every delivery the channel holds: unacknowledged, or acknowledged in an open transaction.
+    template <class F>
+    static void for_each_held(ChannelState& ch, F&& f) {
+        for (Unacked& u : ch.unacked) f(u);
+        if (ch.tx)
+            for (TxSettle& settled : ch.tx->settles)
+                for (Unacked& u : settled.acked) f(u);
     }
 
     static void dedupe(std::vector<Queue*>& qs) {
@@ -410,8 +424,9 @@ public:
         if (q.unacked_count() > 0) {
             for (auto& [id, conn] : s_.connections)
                 for (auto& [cid, ch] : conn->channels)
-                    for (Unacked& u : ch->unacked)
+                    for_each_held(*ch, [&](Unacked& u) {
                         if (u.queue == &q) u.queue = nullptr;
+                    });
         }
         for (auto& [id, conn] : s_.connections)
             for (auto& [cid, ch] : conn->channels) {
@@ -440,8 +455,9 @@ public:
         Queue* q = c.queue;
         q->consumers().remove(&c);
         if (q->exclusive_consumer() == &c) q->set_exclusive_consumer(nullptr);
-        for (Unacked& u : ch.unacked)
+        for_each_held(ch, [&](Unacked& u) {
             if (u.consumer == &c) u.consumer = nullptr;
+        });
         auto it = ch.consumers.find(c.tag);
         ch.consumers.erase(it);
         // x-expires counts from when the queue was last used; losing its last consumer is a use.
@@ -563,12 +579,11 @@ public:
         }
     }
 
-    enum class Settle { Ack, Requeue, Reject };
-
     /// Settles the deliveries `acked` took from the channel: acknowledged, requeued, or
     /// rejected (dead-lettered as `rejected` where the queue has a dead-letter exchange);
     /// frees consumer and channel prefetch; resumes delivery where it can.
     void settle(ChannelState& ch, std::vector<Unacked> acked, Settle how) {
+        if (acked.empty()) return;
         std::vector<Queue*> touched;
         std::vector<Queue*> credit_freed;
         std::uint32_t from_consumers = 0;
@@ -630,6 +645,28 @@ public:
             q->consumers().unblock(&ch, [](const Consumer* c) { return c->credit_exhausted(); });
             dispatch(*q);
         }
+    }
+
+    /// A routed publish reaching its queues (rabbit_channel:deliver_to_queues/2): with no
+    /// queue, a mandatory message is returned; the return goes before the confirm, and a queue
+    /// that refuses the message causes no return. Under confirms, a message any queue refused
+    /// (reject-publish overflow) is nacked.
+    void deliver_published(ChannelState& ch, const MessagePtr& message, std::span<Queue* const> queues,
+                           bool mandatory, std::optional<Duration> message_ttl, std::uint64_t sequence) {
+        ConnectionSink& sink = *ch.connection->sink;
+        if (queues.empty() && mandatory)
+            sink.on_return(ch.id, ReturnEvent{ReplyCode::NoRoute, "NO_ROUTE", *message});
+        bool refused = false;
+        for (Queue* q : queues)
+            if (!deliver_to_queue(*q, message, message_ttl)) refused = true;
+        if (sequence != 0) sink.on_confirm(ch.id, sequence, false, !refused);
+    }
+
+    /// An ack, nack or reject: settled at once, or, on a transactional channel, kept for
+    /// tx.commit (rabbit_channel's tx Acks), the deliveries already off the unacknowledged list.
+    void acknowledge(ChannelState& ch, std::vector<Unacked> acked, Settle how) {
+        if (!ch.tx) return settle(ch, std::move(acked), how);
+        ch.tx->settles.push_back(TxSettle{how, std::move(acked)});
     }
 
     /// rabbit_channel:collect_acks/4: `multiple` takes every tag up to and including `tag`,
@@ -1376,15 +1413,15 @@ Status Broker::basic_publish(ChannelRef ref, const BasicPublish& m, Message mess
                 RoutingInput{stored->routing_key(), stored->properties().headers,
                              stored->extra_routing_keys()},
                 queues, nullptr);
-    ConnectionSink& sink = *ch.connection->sink;
-    // The return goes before the confirm; a queue that refuses the message causes no return.
-    if (queues.empty() && m.mandatory)
-        sink.on_return(ch.id, ReturnEvent{ReplyCode::NoRoute, "NO_ROUTE", *stored});
-    bool refused = false;
-    for (Queue* q : queues)
-        if (!model.deliver_to_queue(*q, stored, message_ttl)) refused = true;
-    // Under confirms, a message any queue refused (reject-publish overflow) is nacked.
-    if (sequence != 0) sink.on_confirm(ch.id, sequence, false, !refused);
+    if (ch.tx) {
+        // In a transaction the message is routed now and reaches its queues at tx.commit.
+        TxPublish held{std::move(stored), {}, message_ttl, m.mandatory};
+        held.queues.reserve(queues.size());
+        for (Queue* q : queues) held.queues.push_back(q->name());
+        ch.tx->publishes.push_back(std::move(held));
+        return {};
+    }
+    model.deliver_published(ch, stored, queues, m.mandatory, message_ttl, sequence);
     return {};
 }
 
@@ -1461,7 +1498,7 @@ Status Broker::basic_ack(ChannelRef ref, std::uint64_t delivery_tag, bool multip
     WARREN_CHANNEL_OP(ref, method::basic_ack);
     auto acked = model.collect(ch, delivery_tag, multiple, method::basic_ack);
     if (!acked) return fail(acked.error());
-    model.settle(ch, std::move(acked.value()), Model::Settle::Ack);
+    model.acknowledge(ch, std::move(acked.value()), Settle::Ack);
     return {};
 }
 
@@ -1469,7 +1506,7 @@ Status Broker::basic_nack(ChannelRef ref, std::uint64_t delivery_tag, bool multi
     WARREN_CHANNEL_OP(ref, method::basic_nack);
     auto acked = model.collect(ch, delivery_tag, multiple, method::basic_nack);
     if (!acked) return fail(acked.error());
-    model.settle(ch, std::move(acked.value()), requeue ? Model::Settle::Requeue : Model::Settle::Reject);
+    model.acknowledge(ch, std::move(acked.value()), requeue ? Settle::Requeue : Settle::Reject);
     return {};
 }
 
@@ -1477,7 +1514,7 @@ Status Broker::basic_reject(ChannelRef ref, std::uint64_t delivery_tag, bool req
     WARREN_CHANNEL_OP(ref, method::basic_reject);
     auto acked = model.collect(ch, delivery_tag, false, method::basic_reject);
     if (!acked) return fail(acked.error());
-    model.settle(ch, std::move(acked.value()), requeue ? Model::Settle::Requeue : Model::Settle::Reject);
+    model.acknowledge(ch, std::move(acked.value()), requeue ? Settle::Requeue : Settle::Reject);
     return {};
 }
 
@@ -1486,13 +1523,83 @@ Status Broker::basic_recover(ChannelRef ref, bool requeue) {
     if (!requeue)
         return fail(AmqpError::make(ReplyCode::NotImplemented, method::basic_recover, "requeue=false"));
     auto all = model.collect(ch, 0, true, method::basic_recover);
-    model.settle(ch, std::move(all.value()), Model::Settle::Requeue);
+    model.settle(ch, std::move(all.value()), Settle::Requeue);
     return {};
 }
 
 Status Broker::confirm_select(ChannelRef ref) {
     WARREN_CHANNEL_OP(ref, method::confirm_select);
+    if (ch.tx)
+        return fail(AmqpError::make(ReplyCode::PreconditionFailed, method::confirm_select,
+                                    "cannot switch from tx to confirm mode"));
     ch.confirm_mode = true;
+    return {};
+}
+
+// ---- tx ----
+
+Status Broker::tx_select(ChannelRef ref) {
+    WARREN_CHANNEL_OP(ref, method::tx_select);
+    if (ch.confirm_mode)
+        return fail(AmqpError::make(ReplyCode::PreconditionFailed, method::tx_select,
+                                    "cannot switch from confirm to tx mode"));
+    // A second tx.select keeps the open transaction.
+    if (!ch.tx) ch.tx = std::make_unique<Transaction>();
+    return {};
+}
+
+// rabbit_channel tx.commit: the publishes reach the queues they were routed to (those still
+// there, looked up by name), in the order they came; then the acknowledgements are settled in
+// the order they came. The channel stays transactional.
+//
+// Where tx.commit-ok falls among what the commit causes: the channel sends the returns itself
+// while it handles tx.commit, before anything the queues send back. It answers at once when no
+// publish reached a queue (so before the deliveries its acknowledgements cause); otherwise it
+// waits for the queues to take the publishes, and the deliveries come first.
+Status Broker::tx_commit(ChannelRef ref) {
+    WARREN_CHANNEL_OP(ref, method::tx_commit);
+    if (!ch.tx)
+        return fail(AmqpError::make(ReplyCode::PreconditionFailed, method::tx_commit,
+                                    "channel is not transactional"));
+    Transaction work = std::move(*ch.tx);
+    *ch.tx = Transaction{};
+    ConnectionSink& sink = *ch.connection->sink;
+    std::vector<std::vector<Queue*>> targets(work.publishes.size());
+    bool reached = false;
+    for (std::size_t i = 0; i < work.publishes.size(); ++i) {
+        const TxPublish& p = work.publishes[i];
+        for (const std::string& name : p.queues)
+            if (Queue* q = model.find_queue(v, name)) targets[i].push_back(q);
+        if (targets[i].empty() && p.mandatory)
+            sink.on_return(ch.id, ReturnEvent{ReplyCode::NoRoute, "NO_ROUTE", *p.message});
+        reached = reached || !targets[i].empty();
+    }
+    if (!reached) sink.on_tx_commit_ok(ch.id);
+    for (std::size_t i = 0; i < work.publishes.size(); ++i) {
+        const TxPublish& p = work.publishes[i];
+        for (Queue* q : targets[i]) model.deliver_to_queue(*q, p.message, p.message_ttl);
+    }
+    for (TxSettle& s : work.settles) model.settle(ch, std::move(s.acked), s.how);
+    if (reached) sink.on_tx_commit_ok(ch.id);
+    return {};
+}
+
+// rabbit_channel tx.rollback: the publishes are dropped; the acknowledged deliveries return to
+// the unacknowledged list, in delivery-tag order.
+Status Broker::tx_rollback(ChannelRef ref) {
+    WARREN_CHANNEL_OP(ref, method::tx_rollback);
+    if (!ch.tx)
+        return fail(AmqpError::make(ReplyCode::PreconditionFailed, method::tx_rollback,
+                                    "channel is not transactional"));
+    Transaction work = std::move(*ch.tx);
+    *ch.tx = Transaction{};
+    if (work.settles.empty()) return {};
+    std::vector<Unacked> back;
+    for (TxSettle& s : work.settles)
+        for (Unacked& u : s.acked) back.push_back(std::move(u));
+    for (Unacked& u : ch.unacked) back.push_back(std::move(u));
+    std::sort(back.begin(), back.end(), [](const Unacked& a, const Unacked& b) { return a.tag < b.tag; });
+    ch.unacked.assign(std::make_move_iterator(back.begin()), std::make_move_iterator(back.end()));
     return {};
 }
 

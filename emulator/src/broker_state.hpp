@@ -4,6 +4,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <unordered_map>
@@ -27,6 +28,32 @@ struct Unacked {
     bool from_consumer = false;    // counted by the channel's global prefetch; basic.get is not
 };
 
+/// How acknowledged deliveries are settled: basic.ack, or basic.nack / basic.reject with
+/// requeue, or without it (dead-lettered where the queue says so).
+enum class Settle { Ack, Requeue, Reject };
+
+/// A publish inside a transaction: routed when it arrived (rabbit_channel routes it then), its
+/// queues kept by name and looked up again at tx.commit, as rabbit_amqqueue:lookup/1 does.
+struct TxPublish {
+    MessagePtr message;
+    std::vector<std::string> queues;
+    std::optional<Duration> message_ttl;
+    bool mandatory = false;
+};
+
+/// An ack, nack or reject inside a transaction: its deliveries have left the channel's
+/// unacknowledged list and wait for tx.commit (or return to the list on tx.rollback).
+struct TxSettle {
+    Settle how = Settle::Ack;
+    std::vector<Unacked> acked;
+};
+
+/// The work of an open transaction (rabbit_channel's tx = {Msgs, Acks}).
+struct Transaction {
+    std::vector<TxPublish> publishes;
+    std::vector<TxSettle> settles;
+};
+
 struct ChannelState {
     ConnectionState* connection = nullptr;
     ChannelId id = 0;
@@ -46,6 +73,8 @@ struct ChannelState {
     std::map<std::string, std::unique_ptr<Consumer>, std::less<>> consumers;
     bool confirm_mode = false;
     std::uint64_t next_publish_sequence = 1;
+    /// Set by tx.select: the channel is transactional from then on.
+    std::unique_ptr<Transaction> tx;
 
     bool limiter_active() const noexcept { return global_prefetch > 0; }
     bool limit_reached() const noexcept {

@@ -275,32 +275,18 @@ void BrokerConnection::handle(ChannelRef ch, protocol::BasicGet& m) {
                                msg.properties(), msg.body());
 }
 
-Status BrokerConnection::settle(ChannelRef ch, const TxSettle& s) {
-    switch (s.kind) {
-        case TxSettle::Kind::ack: return broker_.basic_ack(ch, s.delivery_tag, s.multiple);
-        case TxSettle::Kind::nack: return broker_.basic_nack(ch, s.delivery_tag, s.multiple, s.requeue);
-        case TxSettle::Kind::reject: return broker_.basic_reject(ch, s.delivery_tag, s.requeue);
-    }
-    return {};
-}
-
-// basic.ack, nack and reject have no reply. In a transaction they wait for tx.commit.
+// basic.ack, nack and reject have no reply. On a transactional channel the Broker keeps them
+// for tx.commit, refusing an unknown delivery tag at once as RabbitMQ does.
 void BrokerConnection::handle(ChannelRef ch, protocol::BasicAck& m) {
-    const TxSettle s{TxSettle::Kind::ack, m.delivery_tag, m.multiple, false};
-    if (ChannelState* c = channel_state(ch.channel); c && c->tx) return c->tx_settles.push_back(s);
-    if (Status r = settle(ch, s); !r) failed(ch, r.error());
+    if (Status r = broker_.basic_ack(ch, m.delivery_tag, m.multiple); !r) failed(ch, r.error());
 }
 
 void BrokerConnection::handle(ChannelRef ch, protocol::BasicNack& m) {
-    const TxSettle s{TxSettle::Kind::nack, m.delivery_tag, m.multiple, m.requeue};
-    if (ChannelState* c = channel_state(ch.channel); c && c->tx) return c->tx_settles.push_back(s);
-    if (Status r = settle(ch, s); !r) failed(ch, r.error());
+    if (Status r = broker_.basic_nack(ch, m.delivery_tag, m.multiple, m.requeue); !r) failed(ch, r.error());
 }
 
 void BrokerConnection::handle(ChannelRef ch, protocol::BasicReject& m) {
-    const TxSettle s{TxSettle::Kind::reject, m.delivery_tag, false, m.requeue};
-    if (ChannelState* c = channel_state(ch.channel); c && c->tx) return c->tx_settles.push_back(s);
-    if (Status r = settle(ch, s); !r) failed(ch, r.error());
+    if (Status r = broker_.basic_reject(ch, m.delivery_tag, m.requeue); !r) failed(ch, r.error());
 }
 
 void BrokerConnection::handle(ChannelRef ch, protocol::BasicRecover& m) {
@@ -328,52 +314,21 @@ void BrokerConnection::handle(ChannelRef ch, protocol::BasicCredit& m) {
 }
 
 void BrokerConnection::handle(ChannelRef ch, protocol::ConfirmSelect& m) {
-    ChannelState* c = channel_state(ch.channel);
-    if (c && c->tx)
-        return refuse(ch, AmqpError::make(ReplyCode::PreconditionFailed, method::confirm_select,
-                                          "cannot switch from tx to confirm mode"));
-    if (answer(ch, broker_.confirm_select(ch), m.no_wait, protocol::ConfirmSelectOk{}) && c) c->confirm = true;
+    answer(ch, broker_.confirm_select(ch), m.no_wait, protocol::ConfirmSelectOk{});
 }
 
 void BrokerConnection::handle(ChannelRef ch, protocol::TxSelect&) {
-    ChannelState* c = channel_state(ch.channel);
-    if (!c) return;
-    if (c->confirm)
-        return refuse(ch, AmqpError::make(ReplyCode::PreconditionFailed, method::tx_select,
-                                          "cannot switch from confirm to tx mode"));
-    c->tx = true;
-    (void)engine_.send(ch.channel, protocol::TxSelectOk{});
+    answer(ch, broker_.tx_select(ch), false, protocol::TxSelectOk{});
 }
 
-// tx.commit applies the transaction's publishes, then its acknowledgements, in the order they
-// came (rabbit_channel handle_method tx.commit). RabbitMQ checks an acknowledgement's delivery
-// tag when it arrives; here an unknown tag fails the commit with the same error.
+// tx.commit-ok goes out from on_tx_commit_ok, inside the commit, where RabbitMQ sends it among
+// the returns and deliveries the commit causes.
 void BrokerConnection::handle(ChannelRef ch, protocol::TxCommit&) {
-    ChannelState* c = channel_state(ch.channel);
-    if (!c) return;
-    if (!c->tx)
-        return refuse(ch, AmqpError::make(ReplyCode::PreconditionFailed, method::tx_commit,
-                                          "channel is not transactional"));
-    std::vector<TxPublish> publishes;
-    std::vector<TxSettle> settles;
-    publishes.swap(c->tx_publishes);
-    settles.swap(c->tx_settles);
-    for (TxPublish& p : publishes)
-        if (!publish(ch, p.method, std::move(p.message))) return;
-    for (const TxSettle& s : settles)
-        if (Status r = settle(ch, s); !r) return failed(ch, r.error());
-    (void)engine_.send(ch.channel, protocol::TxCommitOk{});
+    if (Status r = broker_.tx_commit(ch); !r) failed(ch, r.error());
 }
 
 void BrokerConnection::handle(ChannelRef ch, protocol::TxRollback&) {
-    ChannelState* c = channel_state(ch.channel);
-    if (!c) return;
-    if (!c->tx)
-        return refuse(ch, AmqpError::make(ReplyCode::PreconditionFailed, method::tx_rollback,
-                                          "channel is not transactional"));
-    c->tx_publishes.clear();
-    c->tx_settles.clear();
-    (void)engine_.send(ch.channel, protocol::TxRollbackOk{});
+    answer(ch, broker_.tx_rollback(ch), false, protocol::TxRollbackOk{});
 }
 
 template <class M>
@@ -399,11 +354,7 @@ void BrokerConnection::on_publish(std::uint16_t channel, protocol::BasicPublish&
     ChannelState* c = channel_state(channel);
     if (!c) return;
     owner_.published(message.body.size());
-    if (c->tx) {
-        c->tx_publishes.push_back(TxPublish{std::move(method), std::move(message)});
-    } else {
-        publish({*id_, channel}, method, std::move(message));
-    }
+    publish({*id_, channel}, method, std::move(message));
     // rabbit_reader:publish_received: under a resource alarm, a publishing connection is blocked.
     if (throttle_ == Throttle::blocking) {
         throttle_ = Throttle::blocked;
@@ -506,6 +457,16 @@ bool BrokerConnection::accepting_deliveries(emulator::ChannelId) {
                  unwritten());
     deliveries_refused_ = true;
     return false;
+}
+
+void BrokerConnection::on_tx_commit_ok(emulator::ChannelId channel) {
+    // Called from Broker::tx_commit inside handle(TxCommit): what the commit caused so far goes
+    // out first, then commit-ok; the rest is held for after it.
+    deferring_ = false;
+    flush_deferred();
+    (void)engine_.send(channel, protocol::TxCommitOk{});
+    owner_.output_added();
+    deferring_ = true;
 }
 
 void BrokerConnection::output_drained() {

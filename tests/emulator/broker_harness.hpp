@@ -21,7 +21,7 @@ using emulator::ConnectionId;
 
 /// What the broker sent a connection on its own account, in order.
 struct SinkEvent {
-    enum class Kind { Deliver, Return, Confirm, Cancel, ChannelClosed, ConnectionClosed };
+    enum class Kind { Deliver, Return, Confirm, Cancel, ChannelClosed, ConnectionClosed, TxCommitOk };
     Kind kind;
     ChannelId channel = 0;
     std::string consumer_tag = {};
@@ -67,6 +67,7 @@ public:
     void on_connection_lost() override {
         events.push_back({SinkEvent::Kind::ConnectionClosed, 0, "", 0, false, false, true, 0, "lost"});
     }
+    void on_tx_commit_ok(ChannelId ch) override { events.push_back({SinkEvent::Kind::TxCommitOk, ch}); }
 
     /// The deliveries recorded so far (basic.deliver only), and forgets every event.
     std::vector<SinkEvent> take_deliveries() {

@@ -474,6 +474,22 @@ public:
         return connection_->wait_for_confirms(*state_, timeout);
     }
 
+    void tx_select() override {
+        amqp_tx_select_t request{};
+        connection_->call(*state_, AMQP_TX_SELECT_METHOD, &request, {AMQP_TX_SELECT_OK_METHOD});
+    }
+
+    void tx_commit() override {
+        amqp_tx_commit_t request{};
+        connection_->call(*state_, AMQP_TX_COMMIT_METHOD, &request, {AMQP_TX_COMMIT_OK_METHOD});
+    }
+
+    void tx_rollback() override {
+        amqp_tx_rollback_t request{};
+        connection_->call(*state_, AMQP_TX_ROLLBACK_METHOD, &request,
+                          {AMQP_TX_ROLLBACK_OK_METHOD});
+    }
+
     void on_return(ReturnCallback callback) override {
         state_->on_return = std::make_shared<ReturnCallback>(std::move(callback));
     }

@@ -112,6 +112,15 @@ public:
     void on_return(ReturnCallback callback) { b_->on_return(std::move(callback)); }
     void on_confirm(ConfirmCallback callback) { b_->on_confirm(std::move(callback)); }
 
+    /// tx.select: the channel's publishes, acks, nacks and rejects wait for tx_commit (or are
+    /// undone by tx_rollback). An unknown delivery tag is still refused when the ack arrives.
+    void tx_select() { b_->tx_select(); }
+    /// tx.commit: the publishes reach the queues they were routed to when published (mandatory
+    /// returns are sent now), then the acknowledgements take effect.
+    void tx_commit() { b_->tx_commit(); }
+    /// tx.rollback: the publishes are dropped; acknowledged deliveries are unacknowledged again.
+    void tx_rollback() { b_->tx_rollback(); }
+
 private:
     std::shared_ptr<detail::ChannelBackend> b_;
 };

@@ -62,6 +62,10 @@ public:
     virtual bool wait_for_confirms(std::chrono::milliseconds timeout) = 0;
     virtual void on_return(ReturnCallback callback) = 0;
     virtual void on_confirm(ConfirmCallback callback) = 0;
+
+    virtual void tx_select() = 0;
+    virtual void tx_commit() = 0;
+    virtual void tx_rollback() = 0;
 };
 
 class ConnectionBackend {

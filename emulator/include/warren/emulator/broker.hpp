@@ -127,7 +127,22 @@ public:
     Status basic_nack(emulator::ChannelRef ch, std::uint64_t delivery_tag, bool multiple, bool requeue);
     Status basic_reject(emulator::ChannelRef ch, std::uint64_t delivery_tag, bool requeue);
     Status basic_recover(emulator::ChannelRef ch, bool requeue);
+    /// 406 "cannot switch from tx to confirm mode" on a transactional channel.
     Status confirm_select(emulator::ChannelRef ch);
+    /// tx.select: from now on the channel's publishes wait for tx.commit (routed when they
+    /// arrive, delivered at commit) and its acks, nacks and rejects too (their delivery tags
+    /// checked when they arrive, the deliveries off the unacknowledged list until commit or
+    /// rollback). 406 "cannot switch from confirm to tx mode" under confirms; a second select
+    /// changes nothing.
+    Status tx_select(emulator::ChannelRef ch);
+    /// tx.commit: the transaction's publishes reach their queues (mandatory returns for those
+    /// that reach none), then its acknowledgements take effect; ConnectionSink::on_tx_commit_ok
+    /// marks where tx.commit-ok goes among the events.
+    /// 406 "channel is not transactional" without tx.select.
+    Status tx_commit(emulator::ChannelRef ch);
+    /// tx.rollback: the publishes are dropped, the acknowledged deliveries are unacknowledged
+    /// again. 406 "channel is not transactional" without tx.select.
+    Status tx_rollback(emulator::ChannelRef ch);
 
 private:
     mutable std::mutex mutex_;

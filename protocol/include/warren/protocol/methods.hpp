@@ -63,9 +63,7 @@ inline constexpr MethodId basic_credit{60, 200};
 inline constexpr MethodId basic_credit_ok{60, 201};
 inline constexpr MethodId basic_credit_drained{60, 202};
 inline constexpr MethodId tx_select_ok{90, 11};
-inline constexpr MethodId tx_commit{90, 20};
 inline constexpr MethodId tx_commit_ok{90, 21};
-inline constexpr MethodId tx_rollback{90, 30};
 inline constexpr MethodId tx_rollback_ok{90, 31};
 inline constexpr MethodId confirm_select_ok{85, 11};
 }  // namespace warren::method

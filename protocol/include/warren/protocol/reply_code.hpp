@@ -72,6 +72,8 @@ inline constexpr MethodId basic_recover{60, 110};
 inline constexpr MethodId basic_nack{60, 120};
 inline constexpr MethodId confirm_select{85, 10};
 inline constexpr MethodId tx_select{90, 10};
+inline constexpr MethodId tx_commit{90, 20};
+inline constexpr MethodId tx_rollback{90, 30};
 }  // namespace method
 
 /// An AMQP error as the broker reports it: reply code, reply text ("NOT_FOUND - no queue 'q'

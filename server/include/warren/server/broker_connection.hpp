@@ -97,21 +97,7 @@ public:
 private:
     enum class Throttle { running, blocking, blocked };
 
-    struct TxPublish {
-        protocol::BasicPublish method;
-        Message message;
-    };
-    struct TxSettle {
-        enum class Kind { ack, nack, reject } kind = Kind::ack;
-        std::uint64_t delivery_tag = 0;
-        bool multiple = false;
-        bool requeue = false;
-    };
     struct ChannelState {
-        bool tx = false;
-        bool confirm = false;
-        std::vector<TxPublish> tx_publishes;
-        std::vector<TxSettle> tx_settles;
         std::set<std::string, std::less<>> consumers;
     };
 
@@ -146,6 +132,7 @@ private:
     void on_connection_closed(const AmqpError& error) override;
     void on_connection_lost() override;
     bool accepting_deliveries(emulator::ChannelId channel) override;
+    void on_tx_commit_ok(emulator::ChannelId channel) override;
 
     // One handler per method the engine hands over.
     void handle(emulator::ChannelRef ch, protocol::ExchangeDeclare& m);
@@ -182,7 +169,6 @@ private:
     /// An error found here, not by the Broker: close the channel (or connection) in the Broker
     /// too, then tell the peer.
     void refuse(emulator::ChannelRef ch, const AmqpError& error);
-    Status settle(emulator::ChannelRef ch, const TxSettle& s);
     bool publish(emulator::ChannelRef ch, const protocol::BasicPublish& m, Message message);
 
     void emit(Deferred&& d);
