@@ -269,8 +269,8 @@ public:
         }
         return out;
     }
-    /// connection.close with this code, text and method; answers close-ok and expects the
-    /// socket to close.
+    /// connection.close with this code, text and method; answers close-ok, expects the socket
+    /// to close and hangs up.
     void expect_close(std::uint16_t code, std::string_view text, MethodId method = method::none) {
         auto close = expect<p::ConnectionClose>(0);
         CHECK(close.reply_code == code);
@@ -279,6 +279,7 @@ public:
         CHECK(close.method_id == method.method_id);
         send(0, p::ConnectionCloseOk{});
         CHECK(closed_by_peer());
+        hang_up();
     }
     /// channel.close with this code, text and method; answers close-ok.
     void expect_channel_close(std::uint16_t channel, std::uint16_t code, std::string_view text, MethodId method) {
@@ -298,8 +299,39 @@ public:
         }
         return eof_;
     }
-    /// Nothing (but heartbeats) arrives within `quiet`.
-    bool nothing_arrives(std::chrono::milliseconds quiet = 200ms) {
+    /// Sends this end's FIN, as a client does once the connection is closed: the server, which
+    /// after its close waits for the client's FIN (at most a second) before it drops the socket
+    /// and the session, then drops them at once.
+    void hang_up() { ::shutdown(fd_, SHUT_WR); }
+    /// True when nothing (but heartbeats) arrives before the answer to a request sent now:
+    /// basic.qos with prefetch 0 on `channel` (open, and without a prefetch limit of its own,
+    /// so that the request changes nothing), and qos-ok must be the next frame. warren-server
+    /// handles a connection's input in order and writes its output in order, so whatever it
+    /// sent because of anything before (an earlier frame on this connection, or a server event
+    /// the test has already observed through RunningServer::call) arrives before qos-ok: an
+    /// absence checked without a quiet window.
+    bool nothing_before_round_trip(std::uint16_t channel) {
+        send(channel, p::BasicQos{});
+        for (;;) {
+            auto f = read_frame();
+            if (!f) return false;
+            if (f->type == p::frame_type::heartbeat) continue;
+            if (f->type != p::frame_type::method) {
+                UNSCOPED_INFO("received a frame of type " << int(f->type) << " on channel " << f->channel);
+                return false;
+            }
+            auto decoded = p::decode_method(f->payload);
+            REQUIRE_FALSE(decoded.error);
+            if (f->channel == channel && std::holds_alternative<p::BasicQosOk>(decoded.value)) return true;
+            UNSCOPED_INFO("received " << p::method_name(p::method_id(decoded.value)) << " on channel "
+                                      << f->channel << " before basic.qos-ok");
+            return false;
+        }
+    }
+    /// Nothing (but heartbeats) arrives within `quiet`, and the socket stays open. Only for
+    /// absences about time itself (a timer that must not fire yet); an absence that follows
+    /// from an earlier frame is nothing_before_round_trip.
+    bool nothing_arrives(std::chrono::milliseconds quiet) {
         const auto deadline = std::chrono::steady_clock::now() + quiet;
         for (;;) {
             const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
@@ -338,10 +370,12 @@ public:
         send(channel, p::ChannelOpen{});
         expect<p::ChannelOpenOk>(channel);
     }
+    /// connection.close from the client, close-ok, the server's FIN, and this end's.
     void close() {
         send(0, p::ConnectionClose{200, "bye", 0, 0});
         expect<p::ConnectionCloseOk>(0);
         CHECK(closed_by_peer());
+        hang_up();
     }
     /// Stops reading (and writing): a peer that hangs.
     int fd() const { return fd_; }
