@@ -446,12 +446,14 @@ void ServerConnection::handle_channel_frame(std::uint8_t type, std::uint16_t num
             break;
         case Expect::header:
             if (type != frame_type::header) return expected_header();
-            return content_header(number, ch, payload);
+            content_header(number, ch, payload);
+            return content_frame_taken(number);
         case Expect::body:
             if (type != frame_type::body)
                 return unexpected("expected content body, got non content body frame instead",
                                   ch.pending_id);
-            return content_body(number, ch, payload);
+            content_body(number, ch, payload);
+            return content_frame_taken(number);
     }
 
     auto decoded = decode_method_arguments(id, payload.subspan(4));
@@ -471,6 +473,12 @@ void ServerConnection::handle_channel_frame(std::uint8_t type, std::uint16_t num
     }
     if (method_has_content(id)) return content_method(ch, std::move(decoded.value), id);
     channel_method(number, ch, std::move(decoded.value));
+}
+
+// rabbit_reader:post_process_frame: after every content header or body frame (and after the
+// publish it completed, if any), the reader may block.
+void ServerConnection::content_frame_taken(std::uint16_t number) {
+    if (phase_ == Phase::running) handler_.on_content_frame(number);
 }
 
 void ServerConnection::content_method(Channel& ch, Method&& method, MethodId id) {

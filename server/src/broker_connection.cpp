@@ -355,7 +355,12 @@ void BrokerConnection::on_publish(std::uint16_t channel, protocol::BasicPublish&
     if (!c) return;
     owner_.published(message.body.size());
     publish({*id_, channel}, method, std::move(message));
-    // rabbit_reader:publish_received: under a resource alarm, a publishing connection is blocked.
+}
+
+// rabbit_reader:publish_received: under a resource alarm, a connection is blocked by the first
+// content header or body frame it sends, so a publish whose header came in waits, unrouted, for
+// the alarm to clear.
+void BrokerConnection::on_content_frame(std::uint16_t) {
     if (throttle_ == Throttle::blocking) {
         throttle_ = Throttle::blocked;
         log_.log(LogLevel::warning, context(), "blocked: low on memory; publishes wait until the alarm clears");

@@ -183,13 +183,13 @@ TEST_CASE("above the memory high watermark, publishing connections are blocked")
 
     used->store(2'000'000);
     CHECK(server.eventually([&] { return server.call([&] { return server.server().memory_alarm(); }); }));
-    // The first publish under the alarm is taken, then the connection is blocked.
-    publisher.publish(1, "", "mem", "taken");
-    CHECK(publisher.expect<p::ConnectionBlocked>(0).reason == "low on memory");
-    CHECK(server.eventually([&] { return ready(server, "mem") == 1; }));
+    // rabbit_reader:publish_received: under the alarm, the first content header or body frame
+    // blocks the connection and nothing after it is read. A publish whose header came in waits,
+    // its body unread and the message unrouted, until the alarm clears; one with an empty body
+    // is complete at its header, so it is routed before the block (both checked on 3.10.8).
     publisher.publish(1, "", "mem", "held back");
-    unaware.publish(1, "", "mem", "taken too");
-    CHECK(server.eventually([&] { return ready(server, "mem") == 2; }));
+    CHECK(publisher.expect<p::ConnectionBlocked>(0).reason == "low on memory");
+    unaware.publish(1, "", "mem", "");
     unaware.publish(1, "", "mem", "held back too");
     // Both publishers' sessions have stopped reading, so what they sent since stays unread.
     CHECK(server.eventually([&] {
@@ -200,7 +200,7 @@ TEST_CASE("above the memory high watermark, publishing connections are blocked")
                    }) == 2;
         });
     }));
-    CHECK(ready(server, "mem") == 2);
+    CHECK(ready(server, "mem") == 1);
     // A connection that only consumes is not told anything. The alarm reached every session
     // before memory_alarm() read true (one event on the server's thread), so what it made the
     // server send this connection would arrive before the answer to a request sent now.
@@ -209,9 +209,9 @@ TEST_CASE("above the memory high watermark, publishing connections are blocked")
 
     used->store(0);
     publisher.expect<p::ConnectionUnblocked>(0);
-    CHECK(server.eventually([&] { return ready(server, "mem") == 4; }));
+    CHECK(server.eventually([&] { return ready(server, "mem") == 3; }));
     // A client without the connection.blocked capability is told nothing, then or now: the
-    // alarm and its clearing were both handled before its held-back publish was (ready is 4).
+    // alarm and its clearing were both handled before its held-back publish was (ready is 3).
     CHECK(unaware.nothing_before_round_trip(1));
     CHECK(server.logged("memory resource limit alarm cleared"));
     publisher.close();

@@ -151,6 +151,10 @@ public:
     /// basic.publish with its content, assembled from the method, header and body frames.
     virtual void on_publish(std::uint16_t channel, BasicPublish&& method, Message&& message) = 0;
 
+    /// A content header or body frame on `channel` was taken in (after on_publish when it
+    /// completed one): where RabbitMQ's reader blocks a publishing connection under an alarm.
+    virtual void on_content_frame(std::uint16_t /*channel*/) {}
+
     /// `channel` is gone (the close-ok, if one was due, is already sent); its number may be
     /// opened again.
     virtual void on_channel_closed(std::uint16_t /*channel*/, const ChannelEnd& /*end*/) {}
@@ -284,6 +288,7 @@ private:
     void content_method(Channel& ch, Method&& method, MethodId id);
     void content_header(std::uint16_t number, Channel& ch, ByteView payload);
     void content_body(std::uint16_t number, Channel& ch, ByteView payload);
+    void content_frame_taken(std::uint16_t number);
     void content_complete(std::uint16_t number, Channel& ch);
     void channel_method(std::uint16_t number, Channel& ch, Method&& method);
     void publish(std::uint16_t number, Channel& ch, BasicPublish&& method, Message&& message);

@@ -120,6 +120,7 @@ private:
     void on_channel_opened(std::uint16_t channel) override;
     void on_method(std::uint16_t channel, protocol::Method&& method) override;
     void on_publish(std::uint16_t channel, protocol::BasicPublish&& method, Message&& message) override;
+    void on_content_frame(std::uint16_t channel) override;
     void on_channel_closed(std::uint16_t channel, const protocol::ChannelEnd& end) override;
     void on_connection_closed(const protocol::ConnectionEnd& end) override;
 
