@@ -4,7 +4,10 @@
 #   - every CTest test: unit tests, packaging, examples on the emulator, and the live tests
 #     (the rabbitmq-c backend, the examples against RabbitMQ) through WARREN_TEST_AMQP_URL;
 #   - the conformance suite against the goldens recorded from RabbitMQ 3.10.8, the emulator
-#     against the live broker, and the live broker against the goldens.
+#     against the live broker, and the live broker against the goldens;
+#   - warren-server built with AddressSanitizer and UBSan: its socket tests, then the
+#     conformance suite and the pika / amqp-tools interop programs through it, and a clean exit
+#     on SIGTERM with no leak.
 # Any failure fails the run; RabbitMQ is stopped on the way out.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -44,8 +47,16 @@ $conformance --target inproc --target "$url"
 echo "== conformance: RabbitMQ against the goldens"
 $conformance --target "$url" --golden conformance/golden
 
-echo "== warren-server on a free port"
-build/server/warren-server --port 0 --log-level warning >"$WARREN_RABBITMQ_DIR.server" 2>&1 &
+echo "== warren-server with AddressSanitizer (leaks included) and UBSan: its socket tests"
+# The same sanitized binary then serves the conformance suite and the interop programs below, and
+# must exit cleanly on SIGTERM: a leak, an overflow or undefined behaviour anywhere fails the run.
+cmake -S . -B build-asan -G Ninja -DWARREN_SANITIZE=ON -DWARREN_BUILD_EXAMPLES=OFF \
+  -DWARREN_BUILD_BENCH=OFF -DWARREN_BUILD_CONFORMANCE=OFF -DWARREN_INSTALL=OFF >/dev/null
+cmake --build build-asan -j "$(nproc)" --target warren-server warren-tests-server
+build-asan/tests/warren-tests-server
+
+echo "== warren-server (sanitized) on a free port"
+build-asan/server/warren-server --port 0 --log-level warning >"$WARREN_RABBITMQ_DIR.server" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null; scripts/rabbitmq.sh stop' EXIT
 for _ in $(seq 1 100); do grep -q "listening on" "$WARREN_RABBITMQ_DIR.server" && break; sleep 0.1; done
@@ -57,6 +68,10 @@ echo "== interop: pika and amqp-tools programs, RabbitMQ against warren-server"
 interop/run.sh "$url" "$server_url"
 echo "== warren-server exits cleanly on SIGTERM"
 kill "$server"
-wait "$server" || { echo "test.sh: warren-server did not exit cleanly on SIGTERM" >&2; exit 1; }
+wait "$server" || {
+  cat "$WARREN_RABBITMQ_DIR.server" >&2
+  echo "test.sh: warren-server did not exit cleanly on SIGTERM (its output is above)" >&2
+  exit 1
+}
 trap 'scripts/rabbitmq.sh stop' EXIT
 echo "== all passed"
