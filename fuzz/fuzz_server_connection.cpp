@@ -48,10 +48,12 @@ struct Handler : p::ServerHandler {
             (void)conn->send(ch, p::BasicQosOk{});
         }
     }
-    void on_publish(std::uint16_t ch, p::BasicPublish&& m, warren::Message&& msg) override {
+    void on_publish(std::uint16_t ch, p::BasicPublish&& m, warren::Message&& msg,
+                    p::ByteView encoded_properties) override {
         if (m.mandatory) {
             (void)conn->send_content(ch, p::BasicReturn{312, "NO_ROUTE", m.exchange, m.routing_key},
-                                     msg.properties, msg.body);
+                                     msg.properties, msg.body,
+                                     m.routing_key.empty() ? p::ByteView{} : encoded_properties);
         }
         conn->unblock();
     }

@@ -49,6 +49,25 @@ void reject_get(Session& s) {
     s.drain(ch, d.queue);
 }
 
+// Dead-lettering re-encodes the properties: an unsigned 64-bit header ('L'), alone or inside a
+// table or an array, comes back as a signed long ('l') of the same 64 bits.
+void uint64_header(Session& s) {
+    const auto q = s.queue_name("q");
+    Channel ch = s.channel();
+    const auto d = dead_letters(s, ch);
+    s.queue_declare(ch, q, {.arguments = dlx(d.exchange)});
+    BasicProperties p;
+    p.headers = {{"u64-max", std::uint64_t{18446744073709551615u}},
+                 {"u64", std::uint64_t{7}},
+                 {"table", FieldTable{{"n", std::uint64_t{9223372036854775809u}}}},
+                 {"array", FieldArray{std::uint64_t{5}, "x"}}};
+    s.publish(ch, "", q, "m1", p);
+    auto held = s.get(ch, q, false);
+    if (held) s.reject(ch, held->delivery_tag, false);
+    await_counts(s, d.queue, 1, 0);
+    s.drain(ch, d.queue);
+}
+
 // A consumer nacking without requeue; the dead letters arrive at a consumer of the dead-letter
 // queue with redelivered=false, the DLX as exchange and the original routing key.
 void nack_consumer(Session& s) {
@@ -496,6 +515,7 @@ void arguments(Session& s) {
 
 void add_dead_letter_scenarios(Scenarios& out) {
     out.push_back({"dlx.reject_get", reject_get});
+    out.push_back({"dlx.uint64_header", uint64_header});
     out.push_back({"dlx.nack_consumer", nack_consumer});
     out.push_back({"dlx.nack_multiple", nack_multiple});
     out.push_back({"dlx.requeue_not_dead_lettered", requeue_not_dead_lettered});

@@ -24,6 +24,11 @@ BasicProperties all_properties() {
     return p;
 }
 
+FieldTable with_cc(FieldTable headers, const std::string& key) {
+    headers.set("CC", FieldArray{key});
+    return headers;
+}
+
 FieldTable every_field_type() {
     return {
         {"bool-true", true},
@@ -144,6 +149,46 @@ void header_types_rewritten(Session& s) {
     headers.set("BCC", FieldArray{"nowhere"});
     s.publish(ch, x, "", "typed", {.headers = headers});
     s.drain(ch, q);
+}
+
+// Unsigned 64-bit header values ('L'), alone and inside a table and an array.
+FieldTable unsigned_longs() {
+    return {{"u64-max", std::uint64_t{18446744073709551615u}},
+            {"u64", std::uint64_t{7}},
+            {"table", FieldTable{{"n", std::uint64_t{9223372036854775809u}}}},
+            {"array", FieldArray{std::uint64_t{5}, "x"}}};
+}
+
+// RabbitMQ sends a message's properties back as they were published: 'L' stays unsigned, in
+// basic.get-ok, basic.deliver and basic.return.
+void uint64_header(Session& s) {
+    const auto q = s.queue_name("q");
+    Channel ch = s.channel();
+    s.queue_declare(ch, q);
+    auto& returns = s.watch_returns(ch);
+    s.confirm_select(ch);
+    s.publish(ch, "", q, "u64", {.headers = unsigned_longs()});
+    s.get(ch, q);
+    s.publish(ch, "", "nowhere", "u64-returned", {.headers = unsigned_longs()}, {.mandatory = true});
+    s.wait_for_confirms(ch);
+    s.write_returns(returns);
+    auto& c = s.consume(ch, q, "c1", {.no_ack = true});
+    s.publish(ch, "", q, "u64", {.headers = unsigned_longs()});
+    s.await(c, 1);
+}
+
+// Taking the BCC header out re-encodes the properties: every 'L' comes back as a signed long.
+void uint64_header_bcc(Session& s) {
+    const auto q1 = s.queue_name("q1"), q2 = s.queue_name("q2");
+    Channel ch = s.channel();
+    s.queue_declare(ch, q1);
+    s.queue_declare(ch, q2);
+    FieldTable headers = unsigned_longs();
+    headers.set("BCC", FieldArray{q2});
+    s.publish(ch, "", q1, "u64-bcc", {.headers = headers});
+    s.publish(ch, "", q1, "u64-cc", {.headers = with_cc(unsigned_longs(), q2)});
+    s.drain(ch, q1);
+    s.drain(ch, q2);
 }
 
 // CC and BCC add routing keys; CC stays in the headers, BCC is removed.
@@ -316,6 +361,8 @@ void add_publish_scenarios(Scenarios& out) {
     out.push_back({"publish.user_id_mismatch", user_id_mismatch});
     out.push_back({"publish.header_types", header_types_round_trip});
     out.push_back({"publish.header_types_rewritten", header_types_rewritten});
+    out.push_back({"publish.uint64_header", uint64_header});
+    out.push_back({"publish.uint64_header_bcc", uint64_header_bcc});
     out.push_back({"publish.cc_bcc", cc_bcc});
     out.push_back({"publish.cc_topic_and_default", cc_topic_and_default});
     out.push_back({"publish.cc_wrong_type", cc_wrong_type});

@@ -1379,7 +1379,8 @@ Status Broker::basic_qos(ChannelRef ref, const BasicQos& m) {
     return {};
 }
 
-Status Broker::basic_publish(ChannelRef ref, const BasicPublish& m, Message message) {
+Status Broker::basic_publish(ChannelRef ref, const BasicPublish& m, Message message,
+                             std::string encoded_properties) {
     WARREN_CHANNEL_OP(ref, method::basic_publish);
     const MethodId mid = method::basic_publish;
     if (m.immediate) return fail(AmqpError::make(ReplyCode::NotImplemented, mid, "immediate=true"));
@@ -1402,12 +1403,16 @@ Status Broker::basic_publish(ChannelRef ref, const BasicPublish& m, Message mess
         if (auto refused = check_routing_headers(props.headers, mid)) return fail(*refused);
         header_keys = header_routes(props.headers);
         // rabbit_basic:make_message/4: the message keeps its CC header but not its BCC header,
-        // before any exchange (the headers exchange included) sees it.
-        props.headers.erase("BCC");
+        // before any exchange (the headers exchange included) sees it. Taking it out
+        // re-encodes the properties (rabbit_basic:strip_header).
+        if (props.headers.erase("BCC")) {
+            reencode_headers(props.headers);
+            encoded_properties.clear();
+        }
     }
     const std::uint64_t sequence = ch.confirm_mode ? ch.next_publish_sequence++ : 0;
     auto stored = std::make_shared<const StoredMessage>(m.exchange, m.routing_key, std::move(message),
-                                                        std::move(header_keys));
+                                                        std::move(header_keys), std::move(encoded_properties));
     std::vector<Queue*> queues;
     model.route(v, *target.value(),
                 RoutingInput{stored->routing_key(), stored->properties().headers,

@@ -156,6 +156,8 @@ MessagePtr make_dead_letter(const StoredMessage& message, DeadLetterReason reaso
         for (const std::string& k : message.extra_routing_keys()) extra_keys.push_back(k);
     }
     headers = sorted_by_key(headers);
+    // rabbit_basic:map_headers re-encodes: the copy carries no encoded properties of its own.
+    reencode_headers(headers);
     out.properties.expiration.reset();
     return std::make_shared<const StoredMessage>(std::string(dead_letter_exchange), std::move(routing_key),
                                                  std::move(out), std::move(extra_keys));

@@ -59,13 +59,21 @@ void encode_heartbeat_frame(Bytes& out) {
 std::error_code encode_content_frames(std::uint16_t channel, const BasicProperties& properties,
                                       std::string_view body, std::uint32_t frame_max,
                                       Bytes& out) {
+    return encode_content_frames(channel, properties, ByteView{}, body, frame_max, out);
+}
+
+std::error_code encode_content_frames(std::uint16_t channel, const BasicProperties& properties,
+                                      ByteView encoded_properties, std::string_view body,
+                                      std::uint32_t frame_max, Bytes& out) {
     const std::size_t start = out.size();
     auto ec = frame_in_place(out, frame_type::header, channel, [&] {
         Writer w(out);
         w.u16(60);
         w.u16(0);
         w.u64(body.size());
-        return encode_basic_properties(properties, out);
+        if (encoded_properties.empty()) return encode_basic_properties(properties, out);
+        out.insert(out.end(), encoded_properties.begin(), encoded_properties.end());
+        return std::error_code{};
     });
     if (ec) return ec;
     const std::size_t chunk =

@@ -561,8 +561,11 @@ void ServerConnection::content_complete(std::uint16_t number, Channel& ch) {
     if (!properties) return fail(internal_error());
     Message message{std::move(ch.body), std::move(properties.value)};
     ch.body = {};
+    // The handler may close the channel; the encoded bytes it is given live here, and both
+    // buffers keep their capacity for the next publish.
+    published_properties_.swap(ch.properties);
     ch.properties.clear();
-    handler_.on_publish(number, std::move(*publish), std::move(message));
+    handler_.on_publish(number, std::move(*publish), std::move(message), published_properties_);
 }
 
 void ServerConnection::channel_method(std::uint16_t number, Channel& ch, Method&& method) {
@@ -791,13 +794,14 @@ std::error_code ServerConnection::send(std::uint16_t channel, const Method& meth
 
 std::error_code ServerConnection::send_content(std::uint16_t channel, const Method& method,
                                                const BasicProperties& properties,
-                                               std::string_view body) {
+                                               std::string_view body,
+                                               ByteView encoded_properties) {
     if (!method_has_content(method_id(method))) return EngineError::not_a_content_method;
     if (phase_ != Phase::running) return EngineError::connection_not_open;
     if (!is_channel_open(channel)) return EngineError::channel_not_open;
     const std::size_t before = out_.size();
     std::error_code ec = encode_method_frame(channel, method, out_);
-    if (!ec) ec = encode_content_frames(channel, properties, body, info_.frame_max, out_);
+    if (!ec) ec = encode_content_frames(channel, properties, encoded_properties, body, info_.frame_max, out_);
     if (ec) {
         out_.resize(before);
         return ec;

@@ -272,7 +272,7 @@ void BrokerConnection::handle(ChannelRef ch, protocol::BasicGet& m) {
     (void)engine_.send_content(ch.channel,
                                protocol::BasicGetOk{ok.delivery_tag, ok.redelivered, msg.exchange(),
                                                     msg.routing_key(), ok.message_count},
-                               msg.properties(), msg.body());
+                               msg.properties(), msg.body(), protocol::as_bytes(msg.encoded_properties()));
 }
 
 // basic.ack, nack and reject have no reply. On a transactional channel the Broker keeps them
@@ -340,8 +340,10 @@ void BrokerConnection::handle(ChannelRef ch, M&) {
 
 // ---- publishing -------------------------------------------------------------------------------
 
-bool BrokerConnection::publish(ChannelRef ch, const protocol::BasicPublish& m, Message message) {
-    Status s = broker_.basic_publish(ch, {m.exchange, m.routing_key, m.mandatory, m.immediate}, std::move(message));
+bool BrokerConnection::publish(ChannelRef ch, const protocol::BasicPublish& m, Message message,
+                               std::string encoded_properties) {
+    Status s = broker_.basic_publish(ch, {m.exchange, m.routing_key, m.mandatory, m.immediate}, std::move(message),
+                                     std::move(encoded_properties));
     if (!s) {
         failed(ch, s.error());
         return false;
@@ -349,12 +351,13 @@ bool BrokerConnection::publish(ChannelRef ch, const protocol::BasicPublish& m, M
     return true;
 }
 
-void BrokerConnection::on_publish(std::uint16_t channel, protocol::BasicPublish&& method, Message&& message) {
+void BrokerConnection::on_publish(std::uint16_t channel, protocol::BasicPublish&& method, Message&& message,
+                                  protocol::ByteView encoded_properties) {
     if (!id_) return;
     ChannelState* c = channel_state(channel);
     if (!c) return;
     owner_.published(message.body.size());
-    publish({*id_, channel}, method, std::move(message));
+    publish({*id_, channel}, method, std::move(message), std::string(protocol::as_chars(encoded_properties)));
 }
 
 // rabbit_reader:publish_received: under a resource alarm, a connection is blocked by the first
@@ -373,7 +376,7 @@ void BrokerConnection::on_content_frame(std::uint16_t) {
 void BrokerConnection::emit(Deferred&& d) {
     if (deferring_) {
         if (const auto* out = std::get_if<Outgoing>(&d))
-            deferred_bytes_ += out->content ? estimated_size(*out->content) : 32;
+            deferred_bytes_ += out->content ? estimated_size(*out->content) + out->encoded_properties.size() : 32;
         deferred_.push_back(std::move(d));
         return;
     }
@@ -388,7 +391,9 @@ void BrokerConnection::emit(Deferred&& d) {
 }
 
 void BrokerConnection::send_now(const Outgoing& out) {
-    if (out.content) (void)engine_.send_content(out.channel, out.method, out.content->properties, out.content->body);
+    if (out.content)
+        (void)engine_.send_content(out.channel, out.method, out.content->properties, out.content->body,
+                                   protocol::as_bytes(out.encoded_properties));
     else (void)engine_.send(out.channel, out.method);
 }
 
@@ -405,11 +410,13 @@ void BrokerConnection::on_deliver(emulator::ChannelId channel, const emulator::D
                                    msg.routing_key()};
     if (!deferring_) {
         // The common path encodes straight from the stored message, without a copy.
-        (void)engine_.send_content(channel, deliver, msg.properties(), msg.body());
+        (void)engine_.send_content(channel, deliver, msg.properties(), msg.body(),
+                                   protocol::as_bytes(msg.encoded_properties()));
         owner_.output_added();
         return;
     }
-    emit(Outgoing{channel, std::move(deliver), Message{msg.body(), msg.properties()}});
+    emit(Outgoing{channel, std::move(deliver), Message{msg.body(), msg.properties()},
+                  std::string(msg.encoded_properties())});
 }
 
 void BrokerConnection::on_return(emulator::ChannelId channel, const emulator::ReturnEvent& e) {
@@ -417,7 +424,7 @@ void BrokerConnection::on_return(emulator::ChannelId channel, const emulator::Re
     emit(Outgoing{channel,
                   protocol::BasicReturn{static_cast<std::uint16_t>(e.reply_code), std::string(e.reply_text),
                                         msg.exchange(), msg.routing_key()},
-                  Message{msg.body(), msg.properties()}});
+                  Message{msg.body(), msg.properties()}, std::string(msg.encoded_properties())});
 }
 
 void BrokerConnection::on_confirm(emulator::ChannelId channel, std::uint64_t sequence, bool multiple, bool ack) {

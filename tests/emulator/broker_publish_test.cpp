@@ -135,6 +135,45 @@ TEST_CASE("CC and BCC headers add routing keys; consumers see CC but never BCC")
     CHECK(returns[0].message.properties.headers == FieldTable{{"h", 1}});
 }
 
+// The properties as published over AMQP stay with the message, unless taking out BCC changes
+// them: then RabbitMQ re-encodes, and an unsigned long comes back signed (conformance
+// scenarios publish.uint64_header and publish.uint64_header_bcc, recorded from 3.10.8).
+TEST_CASE("encoded properties stay with a message until BCC is taken out") {
+    Harness h;
+    auto& c = h.connect();
+    auto ch = h.channel(c);
+    for (const char* q : {"q", "q2"}) h.declare_queue(ch, q);
+    const std::string encoded("\x20\x00 as published", 16);
+    const FieldTable u64{{"u64", std::uint64_t{18446744073709551615u}}};
+
+    REQUIRE(h.broker.basic_publish(ch, {"", "q", false, false}, Message{"kept", {.headers = u64}}, encoded).ok());
+    auto got = h.get(ch, "q", true);
+    REQUIRE(got);
+    CHECK(got->message->encoded_properties() == encoded);
+    CHECK(got->message->properties().headers == u64);
+
+    FieldTable with_bcc = u64;
+    with_bcc.set("BCC", FieldArray{"q2"});
+    REQUIRE(h.broker.basic_publish(ch, {"", "q", false, false}, Message{"bcc", {.headers = with_bcc}}, encoded).ok());
+    for (const char* q : {"q", "q2"}) {
+        INFO(q);
+        got = h.get(ch, q, true);
+        REQUIRE(got);
+        CHECK(got->message->encoded_properties().empty());
+        CHECK(got->message->properties().headers == FieldTable{{"u64", std::int64_t{-1}}});
+    }
+
+    // In-process, without encoded properties: the same re-encoding on BCC, none without it.
+    h.publish(ch, "", "q", "plain", {.headers = u64});
+    got = h.get(ch, "q", true);
+    REQUIRE(got);
+    CHECK(got->message->properties().headers == u64);
+    h.publish(ch, "", "q", "plain bcc", {.headers = with_bcc});
+    got = h.get(ch, "q", true);
+    REQUIRE(got);
+    CHECK(got->message->properties().headers == FieldTable{{"u64", std::int64_t{-1}}});
+}
+
 TEST_CASE("a CC or BCC header that is not an array is refused") {
     Harness h;
     auto& c = h.connect();

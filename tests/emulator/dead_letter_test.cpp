@@ -99,3 +99,34 @@ TEST_CASE("cycles: a queue met again with no rejection in between drops the mess
     CHECK_FALSE(is_dead_letter_cycle(*expired_c, DeadLetterReason::Expired, "b"));
     CHECK(is_dead_letter_cycle(*expired_c, DeadLetterReason::Expired, "c"));
 }
+
+// RabbitMQ re-encodes a dead-lettered message's properties: an unsigned 64-bit header ('L')
+// comes back as the signed long ('l') of the same 64 bits, inside tables and arrays too
+// (observed on 3.10.8; conformance scenario dlx.uint64_header). The copy has no encoded
+// properties of its own, so warren-server encodes it again.
+TEST_CASE("a dead-lettered copy is re-encoded: unsigned longs become signed longs") {
+    const FieldTable headers{{"u64", std::uint64_t{18446744073709551615u}},
+                             {"table", FieldTable{{"n", std::uint64_t{9}}}},
+                             {"array", FieldArray{std::uint64_t{5}, "x"}}};
+    StoredMessage original("", "src", Message{.body = "m1", .properties = {.headers = headers}}, {},
+                           std::string("\x20\x00 as published", 16));
+    CHECK_FALSE(original.encoded_properties().empty());
+    MessagePtr dl = make_dead_letter(original, DeadLetterReason::Rejected, "src", t0, "dlx", std::nullopt);
+    CHECK(dl->encoded_properties().empty());
+    const FieldTable& h = dl->properties().headers;
+    CHECK(h.at("u64") == FieldValue(std::int64_t{-1}));
+    CHECK(h.at("table") == FieldValue(FieldTable{{"n", std::int64_t{9}}}));
+    CHECK(h.at("array") == FieldValue(FieldArray{std::int64_t{5}, "x"}));
+    // The original keeps its own.
+    CHECK(original.properties().headers == headers);
+}
+
+TEST_CASE("encoded properties are kept only when they say something") {
+    CHECK(StoredMessage("", "q", Message{.body = "m"}).encoded_properties().empty());
+    // Flags 0 and no list: what encoding no properties gives anyway.
+    CHECK(StoredMessage("", "q", Message{.body = "m"}, {}, std::string("\0\0", 2)).encoded_properties().empty());
+    const std::string empty_headers("\x20\x00\x00\x00\x00\x00", 6);
+    StoredMessage m("", "q", Message{.body = "m"}, {}, empty_headers);
+    CHECK(m.encoded_properties() == empty_headers);
+    CHECK(m.properties().empty());
+}

@@ -40,6 +40,7 @@ struct RecordingHandler : p::ServerHandler {
     std::vector<std::uint16_t> channels_opened;
     std::vector<std::pair<std::uint16_t, p::Method>> methods;
     std::vector<std::tuple<std::uint16_t, p::BasicPublish, Message>> publishes;
+    std::vector<p::Bytes> published_properties;  // each publish's flags and list, as sent
     std::vector<std::pair<std::uint16_t, p::ChannelEnd>> channels_closed;
     std::vector<p::ConnectionEnd> ends;
     std::vector<std::pair<std::string, std::string>> secrets;
@@ -60,8 +61,9 @@ struct RecordingHandler : p::ServerHandler {
     void on_connection_opened(const p::ConnectionInfo& info) override { opened = info; }
     void on_channel_opened(std::uint16_t ch) override { channels_opened.push_back(ch); }
     void on_method(std::uint16_t ch, p::Method&& m) override { methods.emplace_back(ch, std::move(m)); }
-    void on_publish(std::uint16_t ch, p::BasicPublish&& m, Message&& msg) override {
+    void on_publish(std::uint16_t ch, p::BasicPublish&& m, Message&& msg, p::ByteView encoded) override {
         publishes.emplace_back(ch, std::move(m), std::move(msg));
+        published_properties.emplace_back(encoded.begin(), encoded.end());
     }
     void on_channel_closed(std::uint16_t ch, const p::ChannelEnd& end) override {
         channels_closed.emplace_back(ch, end);

@@ -659,6 +659,12 @@ TEST_CASE("basic.publish is assembled from its frames") {
     CHECK(msg.body == body);
     CHECK(msg.properties == props);
     CHECK(std::get<2>(peer.handler.publishes[1]).body.empty());
+    // The handler also gets the property flags and list exactly as they came.
+    REQUIRE(peer.handler.published_properties.size() == 2);
+    p::Bytes encoded;
+    REQUIRE_FALSE(p::encode_basic_properties(props, encoded));
+    CHECK(peer.handler.published_properties[0] == encoded);
+    CHECK(peer.handler.published_properties[1] == p::Bytes{0, 0});
 }
 
 TEST_CASE("a publish over max_message_size closes the channel with 406") {

@@ -131,6 +131,7 @@ struct WithContent {
     M method;
     BasicProperties properties;
     std::string body;
+    p::Bytes encoded_properties = {};  // the header's property flags and list, as they came
 };
 
 struct HandshakeOptions {
@@ -190,6 +191,18 @@ public:
         m.mandatory = mandatory;
         REQUIRE_FALSE(p::encode_method_frame(channel, m, out));
         REQUIRE_FALSE(p::encode_content_frames(channel, properties, body, frame_max_, out));
+        send_bytes(out);
+    }
+    /// basic.publish whose content header carries `encoded_properties` (flags and list) as given.
+    void publish_encoded(std::uint16_t channel, std::string exchange, std::string routing_key,
+                         std::string_view body, p::ByteView encoded_properties, bool mandatory = false) {
+        p::Bytes out;
+        p::BasicPublish m;
+        m.exchange = std::move(exchange);
+        m.routing_key = std::move(routing_key);
+        m.mandatory = mandatory;
+        REQUIRE_FALSE(p::encode_method_frame(channel, m, out));
+        REQUIRE_FALSE(p::encode_content_frames(channel, {}, encoded_properties, body, frame_max_, out));
         send_bytes(out);
     }
     void send_heartbeat() {
@@ -254,13 +267,15 @@ public:
     /// A content-carrying method with its header and body frames.
     template <class M>
     WithContent<M> expect_content(std::uint16_t channel, std::chrono::milliseconds timeout = 5000ms) {
-        WithContent<M> out{expect<M>(channel, timeout), {}, {}};
+        WithContent<M> out{expect<M>(channel, timeout), {}, {}, {}};
         auto header = read_frame(timeout);
         REQUIRE(header.has_value());
         REQUIRE(int(header->type) == int(p::frame_type::header));
         auto h = p::decode_content_header(header->payload);
         REQUIRE_FALSE(h.error);
         out.properties = h.value.properties;
+        const p::ByteView encoded = p::split_content_header(header->payload).value.properties;
+        out.encoded_properties.assign(encoded.begin(), encoded.end());
         while (out.body.size() < h.value.body_size) {
             auto body = read_frame(timeout);
             REQUIRE(body.has_value());

@@ -116,7 +116,11 @@ public:
     Result<std::uint32_t> queue_purge(emulator::ChannelRef ch, std::string_view queue);
     Result<std::uint32_t> queue_delete(emulator::ChannelRef ch, const emulator::QueueDelete& m);
     Status basic_qos(emulator::ChannelRef ch, const emulator::BasicQos& m);
-    Status basic_publish(emulator::ChannelRef ch, const emulator::BasicPublish& m, Message message);
+    /// `encoded_properties`: the properties' flags and list as a content header brought them
+    /// (warren-server passes them; in-process publishes have none). Deliveries of the message
+    /// carry them unchanged unless the model changes its properties (StoredMessage).
+    Status basic_publish(emulator::ChannelRef ch, const emulator::BasicPublish& m, Message message,
+                         std::string encoded_properties = {});
     /// basic.get: the message, or nullopt for get-empty.
     Result<std::optional<emulator::GetOk>> basic_get(emulator::ChannelRef ch, std::string_view queue,
                                                      bool no_ack);

@@ -55,6 +55,12 @@ void encode_heartbeat_frame(Bytes& out);
 std::error_code encode_content_frames(std::uint16_t channel, const BasicProperties& properties,
                                       std::string_view body, std::uint32_t frame_max,
                                       Bytes& out);
+/// The same, the header carrying `encoded_properties` (property flags and list, as a content
+/// header brought them in) verbatim instead of `properties` re-encoded, when they are given
+/// (not empty): RabbitMQ's #content.properties_bin, sent back unchanged.
+std::error_code encode_content_frames(std::uint16_t channel, const BasicProperties& properties,
+                                      ByteView encoded_properties, std::string_view body,
+                                      std::uint32_t frame_max, Bytes& out);
 
 class FrameDecoder {
 public:

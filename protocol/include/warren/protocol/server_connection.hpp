@@ -149,7 +149,11 @@ public:
     virtual void on_method(std::uint16_t channel, Method&& method) = 0;
 
     /// basic.publish with its content, assembled from the method, header and body frames.
-    virtual void on_publish(std::uint16_t channel, BasicPublish&& method, Message&& message) = 0;
+    /// `encoded_properties` are the header's property flags and list as they came (valid
+    /// during the call): RabbitMQ keeps them and sends them back unchanged in deliveries
+    /// unless it changes the properties.
+    virtual void on_publish(std::uint16_t channel, BasicPublish&& method, Message&& message,
+                            ByteView encoded_properties) = 0;
 
     /// A content header or body frame on `channel` was taken in (after on_publish when it
     /// completed one): where RabbitMQ's reader blocks a publishing connection under an alarm.
@@ -220,8 +224,11 @@ public:
     std::error_code send(std::uint16_t channel, const Method& method);
     /// Sends basic.deliver, basic.get-ok or basic.return with its header and body frames,
     /// the body split by the negotiated frame_max.
+    /// Non-empty `encoded_properties` (flags and list) go out verbatim in place of
+    /// `properties` re-encoded.
     std::error_code send_content(std::uint16_t channel, const Method& method,
-                                 const BasicProperties& properties, std::string_view body);
+                                 const BasicProperties& properties, std::string_view body,
+                                 ByteView encoded_properties = {});
     /// Closes a channel with a soft error (channel.close). Until the peer's close-ok the
     /// channel ignores what the peer sends, as RabbitMQ's closing channel does; then
     /// on_channel_closed() tells the number is free.
@@ -319,6 +326,7 @@ private:
     std::size_t header_have_ = 0;
     FrameDecoder decoder_{frame_min_size};
     std::unordered_map<std::uint16_t, Channel> channels_;
+    Bytes published_properties_;  // the encoded properties on_publish is given, swapped in
 
     ConnectionInfo info_;
 

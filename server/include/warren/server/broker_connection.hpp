@@ -106,6 +106,7 @@ private:
         std::uint16_t channel = 0;
         protocol::Method method;
         std::optional<Message> content;
+        std::string encoded_properties = {};  // the stored message's, sent in place of content's
     };
     struct ChannelClosing {
         std::uint16_t channel = 0;
@@ -119,7 +120,8 @@ private:
     void on_connection_opened(const protocol::ConnectionInfo& info) override;
     void on_channel_opened(std::uint16_t channel) override;
     void on_method(std::uint16_t channel, protocol::Method&& method) override;
-    void on_publish(std::uint16_t channel, protocol::BasicPublish&& method, Message&& message) override;
+    void on_publish(std::uint16_t channel, protocol::BasicPublish&& method, Message&& message,
+                    protocol::ByteView encoded_properties) override;
     void on_content_frame(std::uint16_t channel) override;
     void on_channel_closed(std::uint16_t channel, const protocol::ChannelEnd& end) override;
     void on_connection_closed(const protocol::ConnectionEnd& end) override;
@@ -170,7 +172,8 @@ private:
     /// An error found here, not by the Broker: close the channel (or connection) in the Broker
     /// too, then tell the peer.
     void refuse(emulator::ChannelRef ch, const AmqpError& error);
-    bool publish(emulator::ChannelRef ch, const protocol::BasicPublish& m, Message message);
+    bool publish(emulator::ChannelRef ch, const protocol::BasicPublish& m, Message message,
+                 std::string encoded_properties);
 
     void emit(Deferred&& d);
     void send_now(const Outgoing& out);
