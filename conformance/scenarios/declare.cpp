@@ -192,9 +192,59 @@ void channel_error_isolated(Session& s) {
     s.get(ch1, q);
 }
 
+
+// rabbit_channel strips every CR and LF from the names in queue.declare, queue.delete,
+// queue.bind / unbind, exchange.declare, exchange.delete and exchange.bind / unbind; the other
+// methods (basic.publish, basic.get, basic.consume, queue.purge) take names as given.
+std::string with_cr_lf(const std::string& name) {
+    return "\r" + name.substr(0, 3) + "\r\n" + name.substr(3) + "\n";
+}
+
+void names_cr_lf_stripped(Session& s) {
+    Channel ch = s.channel();
+    const auto q = s.queue_name("q");
+    const auto x = s.exchange_name("x");
+    const auto x2 = s.exchange_name("x2");
+    s.queue_declare(ch, with_cr_lf(q));
+    s.queue_declare(ch, with_cr_lf(q), {.passive = true});
+    s.exchange_declare(ch, with_cr_lf(x), "fanout");
+    s.exchange_declare(ch, with_cr_lf(x), "fanout", {.passive = true});
+    s.exchange_declare(ch, x2, "fanout");
+    s.queue_bind(ch, with_cr_lf(q), with_cr_lf(x));
+    s.exchange_bind(ch, with_cr_lf(x), with_cr_lf(x2));
+    s.publish(ch, x2, "", "m1");
+    s.get(ch, q);
+    s.get(ch, with_cr_lf(q));
+    ch = s.channel();
+    s.queue_purge(ch, with_cr_lf(q));
+    ch = s.channel();
+    s.consume(ch, with_cr_lf(q), "c1");
+    ch = s.channel();
+    s.publish(ch, with_cr_lf(x2), "", "m2");
+    s.count(ch, q);
+    ch = s.channel();
+    s.exchange_unbind(ch, with_cr_lf(x), with_cr_lf(x2));
+    s.queue_unbind(ch, with_cr_lf(q), with_cr_lf(x));
+    s.publish(ch, x2, "", "m3");
+    s.get(ch, q);
+    s.exchange_delete(ch, with_cr_lf(x2));
+    s.exchange_declare(ch, x2, "fanout", {.passive = true});
+    ch = s.channel();
+    s.queue_delete(ch, with_cr_lf(q));
+    s.count(ch, q);
+    ch = s.channel();
+    s.exchange_declare(ch, "\r\n", "fanout");
+    ch = s.channel();
+    s.queue_declare(ch, "\n", {.exclusive = true});
+    s.queue_bind(ch, "\n", x);
+    ch = s.channel();
+    s.queue_delete(ch, "\r");
+    s.exchange_bind(ch, "\r", x);
+}
 }  // namespace
 
 void add_declare_scenarios(Scenarios& out) {
+    out.push_back({"declare.names_cr_lf_stripped", names_cr_lf_stripped});
     out.push_back({"declare.exchange_redeclare", exchange_redeclare});
     out.push_back({"declare.exchange_inequivalent", exchange_inequivalent});
     out.push_back({"declare.exchange_arguments_inequivalent", exchange_arguments_inequivalent});

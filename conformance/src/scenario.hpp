@@ -27,6 +27,7 @@ void add_exchange_graph_scenarios(Scenarios& out);
 void add_declare_scenarios(Scenarios& out);
 void add_queue_lifecycle_scenarios(Scenarios& out);
 void add_consume_scenarios(Scenarios& out);
+void add_single_active_consumer_scenarios(Scenarios& out);
 void add_publish_scenarios(Scenarios& out);
 void add_ttl_expiry_scenarios(Scenarios& out);
 void add_limits_scenarios(Scenarios& out);

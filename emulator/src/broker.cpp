@@ -455,6 +455,11 @@ public:
         Queue* q = c.queue;
         q->consumers().remove(&c);
         if (q->exclusive_consumer() == &c) q->set_exclusive_consumer(nullptr);
+        // The single active consumer's successor is the consumer then at the front of the
+        // rotation (new_single_active_consumer_after_basic_cancel / _after_channel_down). The
+        // queue does not deliver to it here: after a basic.cancel, ready messages wait for the
+        // next consume, requeue or channel closing on the queue.
+        if (q->single_active_consumer() == &c) q->set_single_active_consumer(q->consumers().front());
         for_each_held(ch, [&](Unacked& u) {
             if (u.consumer == &c) u.consumer = nullptr;
         });
@@ -473,31 +478,59 @@ public:
     /// just published into an empty queue: RabbitMQ offers that one to a consumer before it
     /// enqueues it, so even a TTL of 0 reaches a consumer that can take it at once.
     void dispatch(Queue& q, bool fresh_message = false) {
+        if (q.settings().single_active_consumer) return dispatch_single_active(q, fresh_message);
         auto& rotation = q.consumers();
         for (;;) {
             if (!fresh_message) expire_due(q);
             if (!q.has_ready() || !rotation.has_active()) return;
             Consumer* c = rotation.pop_front();
-            ChannelState& ch = *c->channel;
-            if (q.channel_suspended(&ch) || c->credit_exhausted() ||
-                !ch.connection->sink->accepting_deliveries(ch.id)) {
+            if (!may_deliver(q, *c)) {
                 rotation.block(c);
                 continue;
-            }
-            if (ch.limiter_active()) {
-                if (ch.limit_reached()) {
-                    q.set_channel_suspended(&ch, true);
-                    auto& bq = ch.limiter_blocked_queues;
-                    if (std::find(bq.begin(), bq.end(), &q) == bq.end()) bq.push_back(&q);
-                    rotation.block(c);
-                    continue;
-                }
-                if (!c->no_ack) ++ch.limiter_volume;
             }
             deliver(q, *c, q.pop());
             rotation.push_back(c);
             fresh_message = false;
         }
+    }
+
+    /// x-single-active-consumer (rabbit_queue_consumers:deliver/6 with an active consumer):
+    /// only the single active consumer is offered messages, and it keeps its place; when it
+    /// cannot take one it is blocked like any consumer, and the queue waits for it.
+    void dispatch_single_active(Queue& q, bool fresh_message) {
+        auto& rotation = q.consumers();
+        for (;;) {
+            if (!fresh_message) expire_due(q);
+            Consumer* c = q.single_active_consumer();
+            if (!q.has_ready() || !c || rotation.is_blocked(c)) return;
+            if (!may_deliver(q, *c)) {
+                rotation.block_in_place(c);
+                return;
+            }
+            deliver(q, *c, q.pop());
+            fresh_message = false;
+        }
+    }
+
+    /// rabbit_queue_consumers:deliver_to_consumer/3's checks: whether `c` may take a message
+    /// now (its channel's sink accepts deliveries, its own prefetch and its channel's global
+    /// one leave room). A channel whose global prefetch is reached has this queue resume when
+    /// an acknowledgement frees it. A consumer that may take one is counted in that volume.
+    bool may_deliver(Queue& q, Consumer& c) {
+        ChannelState& ch = *c.channel;
+        if (q.channel_suspended(&ch) || c.credit_exhausted() ||
+            !ch.connection->sink->accepting_deliveries(ch.id))
+            return false;
+        if (ch.limiter_active()) {
+            if (ch.limit_reached()) {
+                q.set_channel_suspended(&ch, true);
+                auto& bq = ch.limiter_blocked_queues;
+                if (std::find(bq.begin(), bq.end(), &q) == bq.end()) bq.push_back(&q);
+                return false;
+            }
+            if (!c.no_ack) ++ch.limiter_volume;
+        }
+        return true;
     }
 
     TimePoint now() const { return s_.clock->now(); }
@@ -604,10 +637,16 @@ public:
         dedupe(touched);
         dedupe(credit_freed);
         for (Queue* q : touched) {
+            bool unblocked = false;
             if (std::find(credit_freed.begin(), credit_freed.end(), q) != credit_freed.end())
-                q->consumers().unblock(&ch, [](const Consumer* c) { return c->credit_exhausted(); });
+                unblocked = q->consumers().unblock(&ch, [](const Consumer* c) { return c->credit_exhausted(); });
             if (how == Settle::Requeue) drop_over_limit(*q);
-            dispatch(*q);
+            // RabbitMQ runs the queue after a requeue, and after an ack or reject only when it
+            // unblocked a consumer (rabbit_amqqueue_process:subtract_acks/4). That matters only
+            // where ready messages can wait beside a consumer able to take them: a
+            // single-active-consumer queue whose active consumer was cancelled.
+            if (how == Settle::Requeue || unblocked || !q->settings().single_active_consumer)
+                dispatch(*q);
         }
         notify_limiter(ch, from_consumers);
     }
@@ -1104,14 +1143,27 @@ AmqpError channel_not_open(MethodId m) {
     (void)v;                                                               \
     [[maybe_unused]] auto fail = [&](AmqpError e) { return model.fail_channel(ch, std::move(e)); }
 
+// rabbit_channel:strip_cr_lf/1: every CR and LF taken out of a name. RabbitMQ applies it to the
+// names in queue.declare, queue.delete, queue.bind / unbind, exchange.declare, exchange.delete
+// and exchange.bind / unbind (after the empty-queue-name shortcut is expanded); basic.publish,
+// basic.get, basic.consume and queue.purge take names as given.
+static std::string strip_cr_lf(std::string_view name) {
+    std::string out;
+    out.reserve(name.size());
+    for (char c : name)
+        if (c != '\r' && c != '\n') out.push_back(c);
+    return out;
+}
+
 // ---- exchanges ----
 
 Status Broker::exchange_declare(ChannelRef ref, const ExchangeDeclare& m) {
     WARREN_CHANNEL_OP(ref, method::exchange_declare);
     const MethodId mid = method::exchange_declare;
+    const std::string name = strip_cr_lf(m.exchange);
     if (m.passive) {
-        if (m.exchange.empty()) return fail(default_exchange_refused(mid));
-        if (!model.find_exchange(v, m.exchange)) return fail(not_found("exchange", m.exchange, v, mid));
+        if (name.empty()) return fail(default_exchange_refused(mid));
+        if (!model.find_exchange(v, name)) return fail(not_found("exchange", name, v, mid));
         return {};
     }
     auto type = make_exchange_type(m.type);
@@ -1123,34 +1175,34 @@ Status Broker::exchange_declare(ChannelRef ref, const ExchangeDeclare& m) {
         return fail(AmqpError::format(ReplyCode::CommandInvalid, mid, "{} exchange type '{}'",
                                       verdict, m.type));
     }
-    if (m.exchange.empty()) return fail(default_exchange_refused(mid));
-    Exchange* x = model.find_exchange(v, m.exchange);
+    if (name.empty()) return fail(default_exchange_refused(mid));
+    Exchange* x = model.find_exchange(v, name);
     if (!x) {
-        if (has_reserved_prefix(m.exchange))
+        if (has_reserved_prefix(name))
             return fail(AmqpError::format(ReplyCode::AccessRefused, mid,
                                           "exchange name '{}' contains reserved prefix 'amq.*'",
-                                          m.exchange));
+                                          name));
         if (const FieldValue* ae = m.arguments.find("alternate-exchange"); ae && !ae->is_string())
             return fail(AmqpError::format(ReplyCode::PreconditionFailed, mid,
                                           "invalid type '{}' for arg 'alternate-exchange' in {}",
-                                          rabbit_type_name(ae->type()), rs("exchange", m.exchange, v)));
-        auto created = std::make_unique<Exchange>(m.exchange, std::move(type), m.durable,
+                                          rabbit_type_name(ae->type()), rs("exchange", name, v)));
+        auto created = std::make_unique<Exchange>(name, std::move(type), m.durable,
                                                   m.auto_delete, m.internal, m.arguments);
-        v.exchanges.emplace(m.exchange, std::move(created));
+        v.exchanges.emplace(name, std::move(created));
         return {};
     }
     // rabbit_exchange:assert_equivalence/6.
     if (x->type_name() != m.type)
-        return fail(inequivalent("type", "exchange", m.exchange, v, fmt::format("'{}'", m.type),
+        return fail(inequivalent("type", "exchange", name, v, fmt::format("'{}'", m.type),
                                  fmt::format("'{}'", x->type_name()), mid));
-    if (auto e = check_bool_equivalence(x->durable(), m.durable, "durable", "exchange", m.exchange, v, mid))
+    if (auto e = check_bool_equivalence(x->durable(), m.durable, "durable", "exchange", name, v, mid))
         return fail(*e);
-    if (auto e = check_bool_equivalence(x->auto_delete(), m.auto_delete, "auto_delete", "exchange", m.exchange, v, mid))
+    if (auto e = check_bool_equivalence(x->auto_delete(), m.auto_delete, "auto_delete", "exchange", name, v, mid))
         return fail(*e);
-    if (auto e = check_bool_equivalence(x->internal(), m.internal, "internal", "exchange", m.exchange, v, mid))
+    if (auto e = check_bool_equivalence(x->internal(), m.internal, "internal", "exchange", name, v, mid))
         return fail(*e);
     if (auto e = check_args_equivalence(x->arguments(), m.arguments, exchange_arguments,
-                                        "exchange", m.exchange, v, mid))
+                                        "exchange", name, v, mid))
         return fail(*e);
     return {};
 }
@@ -1158,15 +1210,16 @@ Status Broker::exchange_declare(ChannelRef ref, const ExchangeDeclare& m) {
 Status Broker::exchange_delete(ChannelRef ref, const ExchangeDelete& m) {
     WARREN_CHANNEL_OP(ref, method::exchange_delete);
     const MethodId mid = method::exchange_delete;
-    if (m.exchange.empty()) return fail(default_exchange_refused(mid));
-    if (has_reserved_prefix(m.exchange))
+    const std::string name = strip_cr_lf(m.exchange);
+    if (name.empty()) return fail(default_exchange_refused(mid));
+    if (has_reserved_prefix(name))
         return fail(AmqpError::format(ReplyCode::AccessRefused, mid, "deletion of system {} not allowed",
-                                      rs("exchange", m.exchange, v)));
-    Exchange* x = model.find_exchange(v, m.exchange);
+                                      rs("exchange", name, v)));
+    Exchange* x = model.find_exchange(v, name);
     if (!x) return {};
     if (m.if_unused && !x->bindings().empty())
         return fail(AmqpError::format(ReplyCode::PreconditionFailed, mid, "{} in use",
-                                      rs("exchange", m.exchange, v)));
+                                      rs("exchange", name, v)));
     model.delete_exchange(v, *x);
     return {};
 }
@@ -1193,7 +1246,9 @@ static Result<std::optional<BindTarget>> resolve_binding(Model& model, ChannelSt
                                                          std::string_view destination,
                                                          bool destination_is_queue, bool adding,
                                                          MethodId mid) {
-    if (destination.empty() || source.empty()) return default_exchange_refused(mid);
+    // check_not_default_exchange/1 looks at exchanges only: a queue named '' (a name of CR
+    // and LF only) is looked up like any other.
+    if ((!destination_is_queue && destination.empty()) || source.empty()) return default_exchange_refused(mid);
     BindTarget t;
     t.source = model.find_exchange(v, source);
     if (destination_is_queue) t.queue = model.find_queue(v, destination);
@@ -1211,10 +1266,11 @@ static Result<std::optional<BindTarget>> resolve_binding(Model& model, ChannelSt
 Status Broker::queue_bind(ChannelRef ref, const QueueBind& m) {
     WARREN_CHANNEL_OP(ref, method::queue_bind);
     const MethodId mid = method::queue_bind;
-    auto queue_name = model.expand_queue_name(ch, m.queue, mid);
-    if (!queue_name) return fail(queue_name.error());
-    const std::string key = bind_key(m, queue_name.value());
-    auto target = resolve_binding(model, ch, v, m.exchange, queue_name.value(), true, true, mid);
+    auto expanded = model.expand_queue_name(ch, m.queue, mid);
+    if (!expanded) return fail(expanded.error());
+    const std::string queue_name = strip_cr_lf(expanded.value());
+    const std::string key = bind_key(m, queue_name);
+    auto target = resolve_binding(model, ch, v, strip_cr_lf(m.exchange), queue_name, true, true, mid);
     if (!target) return fail(target.error());
     BindTarget t = *target.value();
     if (auto why = t.source->type().validate_binding(key, m.arguments))
@@ -1231,13 +1287,14 @@ Status Broker::queue_bind(ChannelRef ref, const QueueBind& m) {
 Status Broker::queue_unbind(ChannelRef ref, const QueueBind& m) {
     WARREN_CHANNEL_OP(ref, method::queue_unbind);
     const MethodId mid = method::queue_unbind;
-    auto queue_name = model.expand_queue_name(ch, m.queue, mid);
-    if (!queue_name) return fail(queue_name.error());
-    auto target = resolve_binding(model, ch, v, m.exchange, queue_name.value(), true, false, mid);
+    auto expanded = model.expand_queue_name(ch, m.queue, mid);
+    if (!expanded) return fail(expanded.error());
+    const std::string queue_name = strip_cr_lf(expanded.value());
+    auto target = resolve_binding(model, ch, v, strip_cr_lf(m.exchange), queue_name, true, false, mid);
     if (!target) return fail(target.error());
     if (!target.value()) return {};
     BindTarget t = *target.value();
-    Binding* b = t.source->find_binding(t.queue, nullptr, bind_key(m, queue_name.value()), m.arguments);
+    Binding* b = t.source->find_binding(t.queue, nullptr, bind_key(m, queue_name), m.arguments);
     if (!b) return {};
     if (t.queue->exclusive() && t.queue->owner() != ch.connection->id)
         return fail(resource_locked(*t.queue, v, mid));
@@ -1248,7 +1305,8 @@ Status Broker::queue_unbind(ChannelRef ref, const QueueBind& m) {
 Status Broker::exchange_bind(ChannelRef ref, const ExchangeBind& m) {
     WARREN_CHANNEL_OP(ref, method::exchange_bind);
     const MethodId mid = method::exchange_bind;
-    auto target = resolve_binding(model, ch, v, m.source, m.destination, false, true, mid);
+    auto target = resolve_binding(model, ch, v, strip_cr_lf(m.source), strip_cr_lf(m.destination), false,
+                                  true, mid);
     if (!target) return fail(target.error());
     BindTarget t = *target.value();
     if (auto why = t.source->type().validate_binding(m.routing_key, m.arguments))
@@ -1263,7 +1321,8 @@ Status Broker::exchange_bind(ChannelRef ref, const ExchangeBind& m) {
 Status Broker::exchange_unbind(ChannelRef ref, const ExchangeBind& m) {
     WARREN_CHANNEL_OP(ref, method::exchange_unbind);
     const MethodId mid = method::exchange_unbind;
-    auto target = resolve_binding(model, ch, v, m.source, m.destination, false, false, mid);
+    auto target = resolve_binding(model, ch, v, strip_cr_lf(m.source), strip_cr_lf(m.destination), false,
+                                  false, mid);
     if (!target) return fail(target.error());
     if (!target.value()) return {};
     BindTarget t = *target.value();
@@ -1285,13 +1344,13 @@ Result<QueueDeclareOk> Broker::queue_declare(ChannelRef ref, const QueueDeclare&
         return QueueDeclareOk{q.name(), static_cast<std::uint32_t>(q.ready_count()),
                               static_cast<std::uint32_t>(q.consumers().size())};
     };
+    std::string name = strip_cr_lf(m.queue);
     if (m.passive) {
         // A passive declare takes the name as given: "" is not the last declared queue.
-        auto q = model.queue_for_use(ch, m.queue, mid);
+        auto q = model.queue_for_use(ch, name, mid);
         if (!q) return fail(q.error());
         return answer(*q.value());
     }
-    std::string name = m.queue;
     if (name.empty()) {
         name = state_->generate_name("amq.gen");
     } else if (has_reserved_prefix(name)) {
@@ -1339,7 +1398,7 @@ Result<std::uint32_t> Broker::queue_delete(ChannelRef ref, const QueueDelete& m)
     const MethodId mid = method::queue_delete;
     auto name = model.expand_queue_name(ch, m.queue, mid);
     if (!name) return fail(name.error());
-    Queue* q = model.find_queue(v, name.value());
+    Queue* q = model.find_queue(v, strip_cr_lf(name.value()));
     if (!q) return std::uint32_t{0};
     if (q->exclusive() && q->owner() != ch.connection->id) return fail(resource_locked(*q, v, mid));
     // rabbit_amqqueue_process handle_call delete: emptiness is checked before use.
@@ -1467,8 +1526,11 @@ Result<std::string> Broker::basic_consume(ChannelRef ref, const BasicConsume& m)
     Queue& q = *found.value();
     if (auto refused = check_consume_arguments(m.arguments, rs("queue", q.name(), v), mid))
         return fail(*refused);
-    // rabbit_amqqueue_process check_exclusive_access/3 for consumers.
-    if (q.exclusive_consumer() || (m.exclusive && !q.consumers().empty()))
+    // rabbit_amqqueue_process check_exclusive_access/3 for consumers; a single-active-consumer
+    // queue refuses every exclusive consume, and nothing else.
+    const bool single_active = q.settings().single_active_consumer;
+    if (single_active ? m.exclusive
+                      : q.exclusive_consumer() || (m.exclusive && !q.consumers().empty()))
         return fail(AmqpError::format(ReplyCode::AccessRefused, mid, "{} in exclusive use",
                                       rs("queue", q.name(), v)));
     std::string tag = m.consumer_tag.empty() ? state_->generate_name("amq.ctag") : m.consumer_tag;
@@ -1487,6 +1549,7 @@ Result<std::string> Broker::basic_consume(ChannelRef ref, const BasicConsume& m)
     q.consumers().add(c);
     q.note_consumer_added();
     if (m.exclusive) q.set_exclusive_consumer(c);
+    if (single_active && !q.single_active_consumer()) q.set_single_active_consumer(c);
     model.dispatch(q);
     return tag;
 }

@@ -13,4 +13,13 @@ void ConsumerRotation::remove(const Consumer* c) {
         blocked_.erase(it);
 }
 
+bool ConsumerRotation::is_blocked(const Consumer* c) const noexcept {
+    return std::find(blocked_.begin(), blocked_.end(), c) != blocked_.end();
+}
+
+void ConsumerRotation::block_in_place(Consumer* c) {
+    if (auto it = std::find(active_.begin(), active_.end(), c); it != active_.end()) active_.erase(it);
+    block(c);
+}
+
 }  // namespace warren::emulator

@@ -609,3 +609,52 @@ TEST_CASE("an auto-delete exchange goes when its last binding as source goes") {
         CHECK_FALSE(h.has_exchange("ad"));
     }
 }
+
+// ---- CR and LF in names ---------------------------------------------------------------------
+
+TEST_CASE("declare, delete and bind take CR and LF out of names; get, purge and consume do not") {
+    Harness h;
+    auto& c = h.connect();
+    auto ch = h.channel(c);
+    auto ok = h.broker.queue_declare(ch, {.queue = "\rq\r\n1\n"});
+    REQUIRE(ok.ok());
+    CHECK(ok.value().queue == "q1");
+    CHECK(h.broker.queue_declare(ch, {.queue = "q\n1", .passive = true}).ok());
+    REQUIRE(h.broker.exchange_declare(ch, {.exchange = "x\r\n", .type = "fanout"}).ok());
+    CHECK(h.has_exchange("x"));
+    CHECK(h.broker.exchange_declare(ch, {.exchange = "\nx", .type = "fanout", .passive = true}).ok());
+    h.declare_exchange(ch, "x2", "fanout");
+    REQUIRE(h.broker.queue_bind(ch, {.queue = "q1\n", .exchange = "\rx"}).ok());
+    REQUIRE(h.broker.exchange_bind(ch, {.destination = "x\n", .source = "x2\r"}).ok());
+    h.publish(ch, "x2", "", "m1");
+    CHECK(h.ready("q1") == 1);
+
+    require_error(h.broker.basic_get(ch, "q1\n", true), ReplyCode::NotFound,
+                  "NOT_FOUND - no queue 'q1\n' in vhost '/'");
+    ch = h.channel(c);
+    require_error(h.broker.queue_purge(ch, "q1\n"), ReplyCode::NotFound, "NOT_FOUND - no queue 'q1\n' in vhost '/'");
+    ch = h.channel(c);
+    require_error(h.broker.basic_consume(ch, {.queue = "q1\n"}), ReplyCode::NotFound,
+                  "NOT_FOUND - no queue 'q1\n' in vhost '/'");
+    ch = h.channel(c);
+
+    // A name of CR and LF only: the default exchange, a server-named queue, a queue named ''.
+    require_error(h.broker.exchange_declare(ch, {.exchange = "\r\n", .type = "fanout"}), ReplyCode::AccessRefused,
+                  "ACCESS_REFUSED - operation not permitted on the default exchange");
+    ch = h.channel(c);
+    auto named = h.broker.queue_declare(ch, {.queue = "\n", .exclusive = true});
+    REQUIRE(named.ok());
+    CHECK(named.value().queue.starts_with("amq.gen-"));
+    require_error(h.broker.queue_bind(ch, {.queue = "\n", .exchange = "x"}), ReplyCode::NotFound,
+                  "NOT_FOUND - no queue '' in vhost '/'");
+    ch = h.channel(c);
+
+    REQUIRE(h.broker.exchange_unbind(ch, {.destination = "\nx", .source = "\rx2"}).ok());
+    REQUIRE(h.broker.queue_unbind(ch, {.queue = "\nq1", .exchange = "x\r"}).ok());
+    REQUIRE(h.broker.exchange_delete(ch, {.exchange = "x2\r\n"}).ok());
+    CHECK_FALSE(h.has_exchange("x2"));
+    auto deleted = h.broker.queue_delete(ch, {.queue = "q\r1"});
+    REQUIRE(deleted.ok());
+    CHECK(deleted.value() == 1);
+    CHECK_FALSE(h.has_queue("q1"));
+}

@@ -92,3 +92,26 @@ TEST_CASE("blocked consumers rejoin at the back of their priority, per channel, 
     CHECK(r.size() == 3);
     CHECK_FALSE(r.unblock(chans.second(), [](const Consumer*) { return false; }));
 }
+
+TEST_CASE("front is the consumer a single-active-consumer queue hands over to; block_in_place sets one aside") {
+    FakeChannels chs;
+    ConsumerRotation r;
+    CHECK(r.front() == nullptr);
+    Consumer a = make("a", 0, chs.first()), b = make("b", 0, chs.second()), c = make("c", 5, chs.second());
+    r.add(&a);
+    r.add(&b);
+    r.add(&c);
+    CHECK(r.front() == &c);
+    // The active consumer, wherever it stands, can be blocked without being popped.
+    r.block_in_place(&a);
+    CHECK(r.is_blocked(&a));
+    CHECK_FALSE(r.is_blocked(&b));
+    CHECK(r.size() == 3);
+    CHECK(turns(r, 2) == "cc");
+    r.remove(&c);
+    CHECK(r.front() == &b);
+    // Unblocked, it rejoins at the back of its priority.
+    CHECK(r.unblock(chs.first(), [](const Consumer*) { return false; }));
+    CHECK_FALSE(r.is_blocked(&a));
+    CHECK(turns(r, 2) == "ba");
+}

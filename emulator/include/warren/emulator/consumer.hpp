@@ -45,6 +45,14 @@ public:
     void remove(const Consumer* c);
 
     bool has_active() const noexcept { return !active_.empty(); }
+    /// The consumer at the front of the rotation, blocked ones aside; nullptr when none
+    /// (rabbit_queue_consumers:get_consumer/1).
+    Consumer* front() const noexcept { return active_.empty() ? nullptr : active_.front(); }
+    /// Whether `c` waits with the blocked consumers (rabbit_queue_consumers:is_blocked/1).
+    bool is_blocked(const Consumer* c) const noexcept;
+    /// Moves `c` from wherever it stands in the rotation to the blocked consumers: a single
+    /// active consumer that could not take a message (it is never popped to be offered one).
+    void block_in_place(Consumer* c);
     Consumer* pop_front() {
         Consumer* c = active_.front();
         active_.pop_front();

@@ -85,6 +85,11 @@ public:
     const ConsumerRotation& consumers() const noexcept { return consumers_; }
     Consumer* exclusive_consumer() const noexcept { return exclusive_consumer_; }
     void set_exclusive_consumer(Consumer* c) noexcept { exclusive_consumer_ = c; }
+    /// With x-single-active-consumer, the one consumer the queue delivers to: the first to
+    /// register; when it goes, the consumer then at the front of the rotation
+    /// (rabbit_amqqueue_process's active_consumer). nullptr without consumers.
+    Consumer* single_active_consumer() const noexcept { return single_active_; }
+    void set_single_active_consumer(Consumer* c) noexcept { single_active_ = c; }
     bool has_had_consumers() const noexcept { return has_had_consumers_; }
     void note_consumer_added() noexcept { has_had_consumers_ = true; }
     /// After a restart a queue starts afresh: auto-delete waits for a new first consumer.
@@ -129,6 +134,7 @@ private:
 
     ConsumerRotation consumers_;
     Consumer* exclusive_consumer_ = nullptr;
+    Consumer* single_active_ = nullptr;
     bool has_had_consumers_ = false;
     std::vector<Binding*> incoming_;
     std::vector<const ChannelState*> suspended_channels_;
