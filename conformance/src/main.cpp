@@ -34,6 +34,7 @@ Scenarios all_scenarios() {
     add_dead_letter_scenarios(out);
     add_confirms_scenarios(out);
     add_tx_scenarios(out);
+    add_direct_reply_to_scenarios(out);
     std::sort(out.begin(), out.end(), [](const Scenario& a, const Scenario& b) { return a.name < b.name; });
     return out;
 }

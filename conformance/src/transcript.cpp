@@ -5,11 +5,13 @@
 namespace warren::conformance {
 namespace {
 
-constexpr std::string_view generated_prefixes[] = {"amq.gen-", "amq.ctag-"};
+// Direct reply-to's rewritten reply_to: the prefix, then an opaque suffix that has dots in it.
+constexpr std::string_view reply_to_prefix = "amq.rabbitmq.reply-to.";
+constexpr std::string_view generated_prefixes[] = {"amq.gen-", "amq.ctag-", reply_to_prefix};
 
-bool is_generated_char(char c) {
+bool is_generated_char(char c, bool dots) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-           c == '_' || c == '+' || c == '/' || c == '=';
+           c == '_' || c == '+' || c == '/' || c == '=' || (dots && c == '.');
 }
 
 std::string_view type_tag(FieldValue::Type t) {
@@ -175,7 +177,7 @@ std::string Transcript::mask(std::string_view line) {
             continue;
         }
         std::size_t end = i + prefix.size();
-        while (end < line.size() && is_generated_char(line[end])) ++end;
+        while (end < line.size() && is_generated_char(line[end], prefix == reply_to_prefix)) ++end;
         const std::string_view name = line.substr(i, end - i);
         auto it = generated_.find(name);
         if (it == generated_.end())

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <span>
 #include <stdexcept>
 
@@ -111,6 +112,13 @@ std::string rs(std::string_view kind, std::string_view name, const VHost& vhost)
 AmqpError not_found(std::string_view kind, std::string_view name, const VHost& vhost, MethodId m) {
     return AmqpError::format(ReplyCode::NotFound, m, "no {}", rs(kind, name, vhost));
 }
+
+// ---- direct reply-to ------------------------------------------------------------------------
+
+// The pseudo-queue a channel consumes replies from, and the prefix of the routing keys that
+// reach such a consumer through the default exchange (rabbit_exchange:virtual_reply_queue/1).
+constexpr std::string_view reply_to_queue = "amq.rabbitmq.reply-to";
+constexpr std::string_view reply_to_prefix = "amq.rabbitmq.reply-to.";
 
 AmqpError resource_locked(const Queue& q, const VHost& vhost, MethodId m) {
     return AmqpError::format(
@@ -699,6 +707,53 @@ public:
         for (Queue* q : queues)
             if (!deliver_to_queue(*q, message, message_ttl)) refused = true;
         if (sequence != 0) sink.on_confirm(ch.id, sequence, false, !refused);
+    }
+
+    // ---- direct reply-to ----------------------------------------------------------------
+
+    /// The suffix naming `ch`'s reply consumer: "<connection>.<channel>.<random key>" (hex ids).
+    /// Clients treat it as opaque; the key tells a later reply consumer on the same channel
+    /// from an earlier one, as rabbit_direct_reply_to's key does.
+    std::string reply_suffix(const ChannelState& ch) {
+        return fmt::format("{:x}.{:x}.{}", ch.connection->id, ch.id,
+                           s_.generate_name("k").substr(2));
+    }
+
+    /// The channel whose current reply consumer `name` (amq.rabbitmq.reply-to.<suffix>) names,
+    /// or null: a suffix that does not decode, a channel gone, cancelled or consuming anew.
+    ChannelState* reply_channel(std::string_view name) {
+        const std::string_view suffix = name.substr(reply_to_prefix.size());
+        const char* p = suffix.data();
+        const char* end = p + suffix.size();
+        ConnectionId connection = 0;
+        ChannelId channel = 0;
+        auto r = std::from_chars(p, end, connection, 16);
+        if (r.ec != std::errc{} || r.ptr == end || *r.ptr != '.') return nullptr;
+        r = std::from_chars(r.ptr + 1, end, channel, 16);
+        if (r.ec != std::errc{} || r.ptr == end || *r.ptr != '.') return nullptr;
+        ChannelState* ch = s_.find_channel(ChannelRef{connection, channel});
+        if (!ch || !ch->reply_consumer || ch->reply_consumer->suffix != suffix) return nullptr;
+        return ch;
+    }
+
+    /// rabbit_exchange:route/2 on the default exchange: each distinct routing key (CC and BCC
+    /// included) naming a reply consumer delivers the message to it directly, with the publish's
+    /// routing key, never redelivered, under the channel's next delivery tag, which the delivery
+    /// does not use up (rabbit_channel handle_cast deliver_reply). Such keys reach no queue.
+    void deliver_replies(const MessagePtr& message) {
+        std::vector<std::string_view> keys;
+        auto note = [&](std::string_view key) {
+            if (key.starts_with(reply_to_prefix) && std::find(keys.begin(), keys.end(), key) == keys.end())
+                keys.push_back(key);
+        };
+        note(message->routing_key());
+        for (const std::string& k : message->extra_routing_keys()) note(k);
+        for (std::string_view key : keys) {
+            ChannelState* ch = reply_channel(key);
+            if (!ch) continue;  // dropped silently, as RabbitMQ does
+            ch->connection->sink->on_deliver(
+                ch->id, DeliverEvent{ch->reply_consumer->tag, ch->next_delivery_tag, false, *message});
+        }
     }
 
     /// An ack, nack or reject: settled at once, or, on a transactional channel, kept for
@@ -1345,6 +1400,15 @@ Result<QueueDeclareOk> Broker::queue_declare(ChannelRef ref, const QueueDeclare&
                               static_cast<std::uint32_t>(q.consumers().size())};
     };
     std::string name = strip_cr_lf(m.queue);
+    if (m.queue.starts_with(reply_to_queue)) {
+        // rabbit_channel queue.declare of amq.rabbitmq.reply-to*, passive or not: the pseudo-
+        // queue itself, or a suffix naming a live reply consumer, is declared with 0 messages
+        // and 1 consumer; any other such name is not found.
+        if (name != reply_to_queue && !(name.starts_with(reply_to_prefix) && model.reply_channel(name)))
+            return fail(not_found("queue", name, v, mid));
+        ch.most_recently_declared_queue = name;
+        return QueueDeclareOk{name, 0, 1};
+    }
     if (m.passive) {
         // A passive declare takes the name as given: "" is not the last declared queue.
         auto q = model.queue_for_use(ch, name, mid);
@@ -1446,6 +1510,16 @@ Status Broker::basic_publish(ChannelRef ref, const BasicPublish& m, Message mess
     auto target = model.publish_target(v, m.exchange);
     if (!target) return fail(target.error());
     BasicProperties& props = message.properties;
+    if (props.reply_to && *props.reply_to == reply_to_queue) {
+        // rabbit_channel:maybe_set_fast_reply_to/2: the reply_to names this channel's reply
+        // consumer from here on, and the properties are encoded anew.
+        if (!ch.reply_consumer)
+            return fail(AmqpError::make(ReplyCode::PreconditionFailed, mid,
+                                        "fast reply consumer does not exist"));
+        props.reply_to = fmt::format("{}{}", reply_to_prefix, ch.reply_consumer->suffix);
+        reencode_headers(props.headers);
+        encoded_properties.clear();
+    }
     if (props.user_id && *props.user_id != ch.connection->user)
         return fail(AmqpError::format(ReplyCode::PreconditionFailed, mid,
                                       "user_id property set to '{}' but authenticated user was '{}'",
@@ -1477,8 +1551,14 @@ Status Broker::basic_publish(ChannelRef ref, const BasicPublish& m, Message mess
                 RoutingInput{stored->routing_key(), stored->properties().headers,
                              stored->extra_routing_keys()},
                 queues, nullptr);
+    // Direct reply-to: keys naming a reply consumer, only ever on the default exchange.
+    const bool replies = target.value()->name().empty() &&
+                         (stored->routing_key().starts_with(reply_to_prefix) ||
+                          !stored->extra_routing_keys().empty());
     if (ch.tx) {
-        // In a transaction the message is routed now and reaches its queues at tx.commit.
+        // In a transaction the message is routed now and reaches its queues at tx.commit;
+        // a reply is delivered now, as RabbitMQ's routing delivers it.
+        if (replies) model.deliver_replies(stored);
         TxPublish held{std::move(stored), {}, message_ttl, m.mandatory};
         held.queues.reserve(queues.size());
         for (Queue* q : queues) held.queues.push_back(q->name());
@@ -1486,6 +1566,7 @@ Status Broker::basic_publish(ChannelRef ref, const BasicPublish& m, Message mess
         return {};
     }
     model.deliver_published(ch, stored, queues, m.mandatory, message_ttl, sequence);
+    if (replies) model.deliver_replies(stored);
     return {};
 }
 
@@ -1519,6 +1600,18 @@ Result<std::string> Broker::basic_consume(ChannelRef ref, const BasicConsume& m)
     if (!m.consumer_tag.empty() && ch.consumers.contains(m.consumer_tag))
         return fail(AmqpError::format(ReplyCode::NotAllowed, mid, "attempt to reuse consumer tag '{}'",
                                       m.consumer_tag));
+    if (m.queue == reply_to_queue) {
+        // rabbit_channel basic.consume of amq.rabbitmq.reply-to: one no-ack reply consumer per
+        // channel, outside the channel's ordinary consumers; no queue, no arguments checked.
+        if (!m.no_ack)
+            return fail(AmqpError::make(ReplyCode::PreconditionFailed, mid,
+                                        "reply consumer cannot acknowledge"));
+        if (ch.reply_consumer)
+            return fail(AmqpError::make(ReplyCode::PreconditionFailed, mid, "reply consumer already set"));
+        std::string tag = m.consumer_tag.empty() ? state_->generate_name("amq.ctag") : m.consumer_tag;
+        ch.reply_consumer = ReplyConsumer{tag, model.reply_suffix(ch)};
+        return tag;
+    }
     auto name = model.expand_queue_name(ch, m.queue, mid);
     if (!name) return fail(name.error());
     auto found = model.queue_for_use(ch, name.value(), mid);
@@ -1556,6 +1649,10 @@ Result<std::string> Broker::basic_consume(ChannelRef ref, const BasicConsume& m)
 
 Status Broker::basic_cancel(ChannelRef ref, std::string_view consumer_tag) {
     WARREN_CHANNEL_OP(ref, method::basic_cancel);
+    if (ch.reply_consumer && ch.reply_consumer->tag == consumer_tag) {
+        ch.reply_consumer.reset();
+        return {};
+    }
     auto it = ch.consumers.find(consumer_tag);
     if (it == ch.consumers.end()) return {};
     model.remove_consumer(ch, *it->second, /*run_auto_delete=*/true);

@@ -54,6 +54,13 @@ struct Transaction {
     std::vector<TxSettle> settles;
 };
 
+/// Direct reply-to (rabbit_channel's reply_consumer): the channel's no-ack consumer of the
+/// pseudo-queue amq.rabbitmq.reply-to, and the suffix that names it in a rewritten reply_to.
+struct ReplyConsumer {
+    std::string tag;
+    std::string suffix;
+};
+
 struct ChannelState {
     ConnectionState* connection = nullptr;
     ChannelId id = 0;
@@ -75,6 +82,8 @@ struct ChannelState {
     std::uint64_t next_publish_sequence = 1;
     /// Set by tx.select: the channel is transactional from then on.
     std::unique_ptr<Transaction> tx;
+    /// Set by basic.consume on amq.rabbitmq.reply-to, cleared by basic.cancel of its tag.
+    std::optional<ReplyConsumer> reply_consumer;
 
     bool limiter_active() const noexcept { return global_prefetch > 0; }
     bool limit_reached() const noexcept {
