@@ -8,6 +8,7 @@
 #include <charconv>
 #include <span>
 #include <stdexcept>
+#include <utility>
 
 #include "broker_state.hpp"
 #include "warren/emulator/dead_letter.hpp"
@@ -1703,6 +1704,11 @@ Status Broker::confirm_select(ChannelRef ref) {
 
 // ---- tx ----
 
+// tx.commit / tx.rollback without tx.select.
+static AmqpError not_transactional(MethodId m) {
+    return AmqpError::make(ReplyCode::PreconditionFailed, m, "channel is not transactional");
+}
+
 Status Broker::tx_select(ChannelRef ref) {
     WARREN_CHANNEL_OP(ref, method::tx_select);
     if (ch.confirm_mode)
@@ -1723,11 +1729,8 @@ Status Broker::tx_select(ChannelRef ref) {
 // waits for the queues to take the publishes, and the deliveries come first.
 Status Broker::tx_commit(ChannelRef ref) {
     WARREN_CHANNEL_OP(ref, method::tx_commit);
-    if (!ch.tx)
-        return fail(AmqpError::make(ReplyCode::PreconditionFailed, method::tx_commit,
-                                    "channel is not transactional"));
-    Transaction work = std::move(*ch.tx);
-    *ch.tx = Transaction{};
+    if (!ch.tx) return fail(not_transactional(method::tx_commit));
+    Transaction work = std::exchange(*ch.tx, Transaction{});
     ConnectionSink& sink = *ch.connection->sink;
     std::vector<std::vector<Queue*>> targets(work.publishes.size());
     bool reached = false;
@@ -1753,11 +1756,8 @@ Status Broker::tx_commit(ChannelRef ref) {
 // the unacknowledged list, in delivery-tag order.
 Status Broker::tx_rollback(ChannelRef ref) {
     WARREN_CHANNEL_OP(ref, method::tx_rollback);
-    if (!ch.tx)
-        return fail(AmqpError::make(ReplyCode::PreconditionFailed, method::tx_rollback,
-                                    "channel is not transactional"));
-    Transaction work = std::move(*ch.tx);
-    *ch.tx = Transaction{};
+    if (!ch.tx) return fail(not_transactional(method::tx_rollback));
+    Transaction work = std::exchange(*ch.tx, Transaction{});
     if (work.settles.empty()) return {};
     std::vector<Unacked> back;
     for (TxSettle& s : work.settles)
