@@ -12,6 +12,7 @@
 
 #include "warren/emulator/broker.hpp"
 #include "warren/emulator/exchange.hpp"
+#include "warren/emulator/methods.hpp"
 #include "warren/emulator/queue.hpp"
 
 namespace warren::emulator {

@@ -6,8 +6,9 @@
 namespace warren::emulator {
 
 Queue::Queue(std::string name, bool durable, bool exclusive, bool auto_delete,
-             FieldTable arguments, ConnectionId owner)
+             FieldTable arguments, ConnectionId owner, const QueueType& type)
     : name_(std::move(name)),
+      type_(&type),
       durable_(durable),
       auto_delete_(auto_delete),
       arguments_(std::move(arguments)),

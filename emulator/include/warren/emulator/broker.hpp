@@ -1,14 +1,13 @@
 // The broker model: vhosts with their exchanges, queues and bindings; connections with their
 // channels, consumers and unacknowledged deliveries; and the clock.
 //
-// Thread safety: every public member takes the Broker's one lock, so a Broker may be shared
-// by threads; the model underneath is single-threaded plain code. Sinks are called with the
-// lock held and must not call back into the Broker.
+// What a test writer calls: time (advance), faults (restart, cut_connection), inspection
+// (queues, exchanges, bindings, trace_route) and vhosts. Code under test reaches the broker
+// through warren::connect(broker) and warren::Channel; client backends and warren-server use
+// the AMQP method surface in warren/emulator/detail/broker_methods.hpp.
 //
-// Errors: the AMQP method surface answers with Result/Status carrying RabbitMQ's reply code
-// and text. When the error is a channel error the model has already closed that channel
-// (unacknowledged messages requeued, consumers cancelled); when it is a connection error it
-// has closed the connection.
+// Thread safety: every public member takes the Broker's one lock, so a Broker may be shared
+// by threads; the model underneath is single-threaded plain code.
 #pragma once
 
 #include <memory>
@@ -20,10 +19,7 @@
 
 #include "warren/emulator/clock.hpp"
 #include "warren/emulator/inspection.hpp"
-#include "warren/emulator/methods.hpp"
-#include "warren/emulator/result.hpp"
 #include "warren/emulator/route_trace.hpp"
-#include "warren/emulator/sink.hpp"
 
 namespace warren {
 
@@ -41,6 +37,9 @@ struct BrokerOptions {
 
 namespace emulator {
 class BrokerState;
+}
+namespace detail {
+class BrokerMethods;
 }
 
 class Broker {
@@ -91,64 +90,8 @@ public:
     std::vector<std::string> vhosts() const;
     bool authenticate(std::string_view user, std::string_view password) const;
 
-    // ---- the AMQP method surface, for client backends and warren-server ----
-    /// 530 NOT_ALLOWED for a vhost that does not exist.
-    Result<emulator::ConnectionId> open_connection(std::string_view vhost, std::string_view user,
-                                                   emulator::ConnectionSink& sink,
-                                                   std::string_view name = {});
-    /// A clean close by the client: unacknowledged messages requeued, consumers cancelled,
-    /// exclusive queues deleted.
-    void close_connection(emulator::ConnectionId connection);
-    Status open_channel(emulator::ChannelRef channel);
-    /// A clean close by the client, with the same effects on the channel's state.
-    void close_channel(emulator::ChannelRef channel);
-    /// The connection's sink accepts deliveries again (ConnectionSink::accepting_deliveries):
-    /// its consumers that were passed over are offered messages again.
-    void resume_deliveries(emulator::ConnectionId connection);
-
-    Status exchange_declare(emulator::ChannelRef ch, const emulator::ExchangeDeclare& m);
-    Status exchange_delete(emulator::ChannelRef ch, const emulator::ExchangeDelete& m);
-    Status exchange_bind(emulator::ChannelRef ch, const emulator::ExchangeBind& m);
-    Status exchange_unbind(emulator::ChannelRef ch, const emulator::ExchangeBind& m);
-    Result<QueueDeclareOk> queue_declare(emulator::ChannelRef ch, const emulator::QueueDeclare& m);
-    Status queue_bind(emulator::ChannelRef ch, const emulator::QueueBind& m);
-    Status queue_unbind(emulator::ChannelRef ch, const emulator::QueueBind& m);
-    Result<std::uint32_t> queue_purge(emulator::ChannelRef ch, std::string_view queue);
-    Result<std::uint32_t> queue_delete(emulator::ChannelRef ch, const emulator::QueueDelete& m);
-    Status basic_qos(emulator::ChannelRef ch, const emulator::BasicQos& m);
-    /// `encoded_properties`: the properties' flags and list as a content header brought them
-    /// (warren-server passes them; in-process publishes have none). Deliveries of the message
-    /// carry them unchanged unless the model changes its properties (StoredMessage).
-    Status basic_publish(emulator::ChannelRef ch, const emulator::BasicPublish& m, Message message,
-                         std::string encoded_properties = {});
-    /// basic.get: the message, or nullopt for get-empty.
-    Result<std::optional<emulator::GetOk>> basic_get(emulator::ChannelRef ch, std::string_view queue,
-                                                     bool no_ack);
-    /// The consumer tag (generated when the request's is empty).
-    Result<std::string> basic_consume(emulator::ChannelRef ch, const emulator::BasicConsume& m);
-    Status basic_cancel(emulator::ChannelRef ch, std::string_view consumer_tag);
-    Status basic_ack(emulator::ChannelRef ch, std::uint64_t delivery_tag, bool multiple);
-    Status basic_nack(emulator::ChannelRef ch, std::uint64_t delivery_tag, bool multiple, bool requeue);
-    Status basic_reject(emulator::ChannelRef ch, std::uint64_t delivery_tag, bool requeue);
-    Status basic_recover(emulator::ChannelRef ch, bool requeue);
-    /// 406 "cannot switch from tx to confirm mode" on a transactional channel.
-    Status confirm_select(emulator::ChannelRef ch);
-    /// tx.select: from now on the channel's publishes wait for tx.commit (routed when they
-    /// arrive, delivered at commit) and its acks, nacks and rejects too (their delivery tags
-    /// checked when they arrive, the deliveries off the unacknowledged list until commit or
-    /// rollback). 406 "cannot switch from confirm to tx mode" under confirms; a second select
-    /// changes nothing.
-    Status tx_select(emulator::ChannelRef ch);
-    /// tx.commit: the transaction's publishes reach their queues (mandatory returns for those
-    /// that reach none), then its acknowledgements take effect; ConnectionSink::on_tx_commit_ok
-    /// marks where tx.commit-ok goes among the events.
-    /// 406 "channel is not transactional" without tx.select.
-    Status tx_commit(emulator::ChannelRef ch);
-    /// tx.rollback: the publishes are dropped, the acknowledged deliveries are unacknowledged
-    /// again. 406 "channel is not transactional" without tx.select.
-    Status tx_rollback(emulator::ChannelRef ch);
-
 private:
+    friend class detail::BrokerMethods;
     mutable std::mutex mutex_;
     std::unique_ptr<emulator::BrokerState> state_;
 };

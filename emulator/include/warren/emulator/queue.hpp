@@ -23,6 +23,8 @@
 namespace warren::emulator {
 
 struct VHost;
+class QueueType;
+const QueueType& classic_queue_type() noexcept;
 
 struct QueuedMessage {
     MessagePtr message;
@@ -37,9 +39,11 @@ struct QueuedMessage {
 class Queue {
 public:
     Queue(std::string name, bool durable, bool exclusive, bool auto_delete,
-          FieldTable arguments, ConnectionId owner);
+          FieldTable arguments, ConnectionId owner, const QueueType& type = classic_queue_type());
 
     const std::string& name() const noexcept { return name_; }
+    /// Its type's rules (rabbit_queue_type): arguments, equivalence, consume arguments.
+    const QueueType& type() const noexcept { return *type_; }
     bool durable() const noexcept { return durable_; }
     bool exclusive() const noexcept { return owner_ != 0; }
     bool auto_delete() const noexcept { return auto_delete_; }
@@ -116,6 +120,7 @@ private:
     std::deque<QueuedMessage>& level_of(std::uint8_t priority) { return levels_[priority]; }
 
     std::string name_;
+    const QueueType* type_;
     bool durable_;
     bool auto_delete_;
     FieldTable arguments_;

@@ -33,6 +33,11 @@ struct ReturnEvent {
     const StoredMessage& message;
 };
 
+/// 320 CONNECTION_FORCED, as a broker shutting down closes every connection
+/// (rabbit_networking:close_all_connections): what Broker::restart sends, and warren-server
+/// on SIGTERM.
+AmqpError shutdown_error();
+
 class ConnectionSink {
 public:
     virtual ~ConnectionSink() = default;

@@ -1,0 +1,146 @@
+// The queue class: queue.declare, bind, unbind, purge and delete (rabbit_channel, then
+// rabbit_amqqueue and rabbit_binding).
+#include "handlers.hpp"
+
+#include "equivalence.hpp"
+#include "queue_type.hpp"
+
+namespace warren::emulator {
+
+Result<QueueDeclareOk> queue_declare(Model& model, ChannelState& ch, const QueueDeclare& m) {
+    VHost& v = *ch.connection->vhost;
+    const MethodId mid = method::queue_declare;
+    const ConnectionId me = ch.connection->id;
+    auto answer = [&](Queue& q) {
+        // A declaration, passive or not, counts as use for x-expires.
+        q.note_used(model.now());
+        ch.most_recently_declared_queue = q.name();
+        return QueueDeclareOk{q.name(), static_cast<std::uint32_t>(q.ready_count()),
+                              static_cast<std::uint32_t>(q.consumers().size())};
+    };
+    std::string name = strip_cr_lf(m.queue);
+    if (m.queue.starts_with(reply_to_queue)) {
+        // rabbit_channel queue.declare of amq.rabbitmq.reply-to*, passive or not: the pseudo-
+        // queue itself, or a suffix naming a live reply consumer, is declared with 0 messages
+        // and 1 consumer; any other such name is not found.
+        if (name != reply_to_queue && !(name.starts_with(reply_to_prefix) && model.reply_channel(name)))
+            return not_found("queue", name, v, mid);
+        ch.most_recently_declared_queue = name;
+        return QueueDeclareOk{name, 0, 1};
+    }
+    if (m.passive) {
+        // A passive declare takes the name as given: "" is not the last declared queue.
+        auto q = model.queue_for_use(ch, name, mid);
+        if (!q) return q.error();
+        return answer(*q.value());
+    }
+    if (name.empty()) {
+        name = model.state().generate_name("amq.gen");
+    } else if (has_reserved_prefix(name)) {
+        return AmqpError::format(ReplyCode::AccessRefused, mid,
+                                 "queue name '{}' contains reserved prefix 'amq.*'", name);
+    }
+    // Exclusive queues are never durable (rabbit_channel: Durable andalso not Exclusive).
+    const bool durable = m.durable && !m.exclusive;
+    const ConnectionId owner = m.exclusive ? me : 0;
+    if (Queue* q = model.find_queue(v, name)) {
+        // rabbit_amqqueue:assert_equivalence/5: exclusive owner, durable, auto_delete, args.
+        if (q->owner() != owner) return resource_locked(*q, v, mid);
+        if (auto e = check_bool_equivalence(q->durable(), durable, "durable", "queue", name, v, mid))
+            return *e;
+        if (auto e = check_bool_equivalence(q->auto_delete(), m.auto_delete, "auto_delete", "queue", name, v, mid))
+            return *e;
+        if (auto e = check_args_equivalence(q->arguments(), m.arguments, q->type().equivalence_arguments(),
+                                            "queue", name, v, mid))
+            return *e;
+        return answer(*q);
+    }
+    // A new queue's arguments are validated (rabbit_channel, then rabbit_amqqueue:declare/6);
+    // an existing queue's are only compared, above.
+    const QueueType& type = classic_queue_type();
+    if (auto why = type.validate_arguments(m.arguments, rs("queue", name, v)))
+        return AmqpError::make(ReplyCode::PreconditionFailed, mid, *why);
+    auto created = std::make_unique<Queue>(name, durable, m.exclusive, m.auto_delete, m.arguments, me, type);
+    created->set_vhost(&v);
+    Queue& q = *created;
+    v.queues.emplace(name, std::move(created));
+    return answer(q);
+}
+
+namespace {
+
+// rabbit_channel:expand_routing_key_shortcut/3, for queue.bind and queue.unbind: an empty key
+// with an empty queue name means the name of the channel's last declared queue.
+std::string bind_key(const QueueBind& m, const std::string& expanded_queue) {
+    return m.routing_key.empty() && m.queue.empty() ? expanded_queue : m.routing_key;
+}
+
+}  // namespace
+
+Status queue_bind(Model& model, ChannelState& ch, const QueueBind& m) {
+    VHost& v = *ch.connection->vhost;
+    const MethodId mid = method::queue_bind;
+    auto expanded = model.expand_queue_name(ch, m.queue, mid);
+    if (!expanded) return expanded.error();
+    const std::string queue_name = strip_cr_lf(expanded.value());
+    const std::string key = bind_key(m, queue_name);
+    auto target = model.resolve_binding(v, strip_cr_lf(m.exchange), queue_name, true, true, mid);
+    if (!target) return target.error();
+    Model::BindTarget t = *target.value();
+    if (auto why = t.source->type().validate_binding(key, m.arguments))
+        return AmqpError::make(ReplyCode::PreconditionFailed, mid, *why);
+    if (owned_elsewhere(*t.queue, ch.connection->id))
+        return resource_locked(*t.queue, v, mid);
+    if (t.source->find_binding(t.queue, nullptr, key, m.arguments)) return {};
+    auto b = std::make_unique<Binding>(Binding{t.source, t.queue, nullptr, key, m.arguments});
+    Binding& added = t.source->add_binding(std::move(b));
+    t.queue->add_incoming(&added);
+    return {};
+}
+
+Status queue_unbind(Model& model, ChannelState& ch, const QueueBind& m) {
+    VHost& v = *ch.connection->vhost;
+    const MethodId mid = method::queue_unbind;
+    auto expanded = model.expand_queue_name(ch, m.queue, mid);
+    if (!expanded) return expanded.error();
+    const std::string queue_name = strip_cr_lf(expanded.value());
+    auto target = model.resolve_binding(v, strip_cr_lf(m.exchange), queue_name, true, false, mid);
+    if (!target) return target.error();
+    if (!target.value()) return {};
+    Model::BindTarget t = *target.value();
+    Binding* b = t.source->find_binding(t.queue, nullptr, bind_key(m, queue_name), m.arguments);
+    if (!b) return {};
+    if (owned_elsewhere(*t.queue, ch.connection->id))
+        return resource_locked(*t.queue, v, mid);
+    model.remove_binding(v, b);
+    return {};
+}
+
+Result<std::uint32_t> queue_purge(Model& model, ChannelState& ch, std::string_view queue) {
+    const MethodId mid = method::queue_purge;
+    auto name = model.expand_queue_name(ch, queue, mid);
+    if (!name) return name.error();
+    auto q = model.queue_for_use(ch, name.value(), mid);
+    if (!q) return q.error();
+    return static_cast<std::uint32_t>(q.value()->purge());
+}
+
+Result<std::uint32_t> queue_delete(Model& model, ChannelState& ch, const QueueDelete& m) {
+    VHost& v = *ch.connection->vhost;
+    const MethodId mid = method::queue_delete;
+    auto name = model.expand_queue_name(ch, m.queue, mid);
+    if (!name) return name.error();
+    Queue* q = model.find_queue(v, strip_cr_lf(name.value()));
+    if (!q) return std::uint32_t{0};
+    if (owned_elsewhere(*q, ch.connection->id)) return resource_locked(*q, v, mid);
+    // rabbit_amqqueue_process handle_call delete: emptiness is checked before use.
+    if (m.if_empty && q->has_ready())
+        return AmqpError::format(ReplyCode::PreconditionFailed, mid, "{} not empty",
+                                 rs("queue", q->name(), v));
+    if (m.if_unused && !q->consumers().empty())
+        return AmqpError::format(ReplyCode::PreconditionFailed, mid, "{} in use",
+                                 rs("queue", q->name(), v));
+    return model.delete_queue(v, *q);
+}
+
+}  // namespace warren::emulator

@@ -1,0 +1,162 @@
+// A queue's own work: arrivals, head expiry, overflow, dead-lettering and dispatch to its
+// consumers (rabbit_amqqueue_process, rabbit_queue_consumers).
+#include "model.hpp"
+
+#include <algorithm>
+
+namespace warren::emulator {
+
+/// Offers ready messages to consumers until one side runs out
+/// (rabbit_queue_consumers:deliver/3 with the checks of rabbit_limiter:can_send/3).
+/// Expired messages at the head are dropped first (drop_expired_msgs), except a message
+/// just published into an empty queue: RabbitMQ offers that one to a consumer before it
+/// enqueues it, so even a TTL of 0 reaches a consumer that can take it at once.
+void Model::dispatch(Queue& q, bool fresh_message) {
+    if (q.settings().single_active_consumer) return dispatch_single_active(q, fresh_message);
+    auto& rotation = q.consumers();
+    for (;;) {
+        if (!fresh_message) expire_due(q);
+        if (!q.has_ready() || !rotation.has_active()) return;
+        Consumer* c = rotation.pop_front();
+        if (!may_deliver(q, *c)) {
+            rotation.block(c);
+            continue;
+        }
+        deliver(q, *c, q.pop());
+        rotation.push_back(c);
+        fresh_message = false;
+    }
+}
+
+/// x-single-active-consumer (rabbit_queue_consumers:deliver/6 with an active consumer):
+/// only the single active consumer is offered messages, and it keeps its place; when it
+/// cannot take one it is blocked like any consumer, and the queue waits for it.
+void Model::dispatch_single_active(Queue& q, bool fresh_message) {
+    auto& rotation = q.consumers();
+    for (;;) {
+        if (!fresh_message) expire_due(q);
+        Consumer* c = q.single_active_consumer();
+        if (!q.has_ready() || !c || rotation.is_blocked(c)) return;
+        if (!may_deliver(q, *c)) {
+            rotation.block_in_place(c);
+            return;
+        }
+        deliver(q, *c, q.pop());
+        fresh_message = false;
+    }
+}
+
+/// rabbit_queue_consumers:deliver_to_consumer/3's checks: whether `c` may take a message
+/// now (its channel's sink accepts deliveries, its own prefetch and its channel's global
+/// one leave room). A channel whose global prefetch is reached has this queue resume when
+/// an acknowledgement frees it. A consumer that may take one is counted in that volume.
+bool Model::may_deliver(Queue& q, Consumer& c) {
+    ChannelState& ch = *c.channel;
+    if (q.channel_suspended(&ch) || c.credit_exhausted() ||
+        !ch.connection->sink->accepting_deliveries(ch.id))
+        return false;
+    if (ch.limiter_active()) {
+        if (ch.limit_reached()) {
+            q.set_channel_suspended(&ch, true);
+            auto& bq = ch.limiter_blocked_queues;
+            if (std::find(bq.begin(), bq.end(), &q) == bq.end()) bq.push_back(&q);
+            return false;
+        }
+        if (!c.no_ack) ++ch.limiter_volume;
+    }
+    return true;
+}
+
+/// Drops (dead-lettering as `expired`) the messages at the head whose time has come.
+/// Only the head is looked at: a message behind it waits even when it expired earlier, as
+/// in RabbitMQ (rabbit_amqqueue_process:drop_expired_msgs/2).
+void Model::expire_due(Queue& q) {
+    if (!q.has_ready()) return;
+    const TimePoint t = now();
+    while (q.has_ready() && q.head().expires_at <= t) {
+        QueuedMessage m = q.pop();
+        dead_letter(q, *m.message, DeadLetterReason::Expired);
+    }
+}
+
+/// drop-head overflow: while the queue is over x-max-length or x-max-length-bytes, its head
+/// goes (dead-lettered as `maxlen`) (rabbit_amqqueue_process:maybe_drop_head/2).
+void Model::drop_over_limit(Queue& q) {
+    if (q.settings().overflow != Overflow::DropHead) return;
+    while (q.over_limit()) {
+        QueuedMessage m = q.pop();
+        dead_letter(q, *m.message, DeadLetterReason::Maxlen);
+    }
+}
+
+/// Hands a message a queue lets go of to the queue's dead-letter exchange; without one,
+/// or when it does not exist, the message is dropped (rabbit_dead_letter:publish/5).
+void Model::dead_letter(Queue& from, const StoredMessage& message, DeadLetterReason reason) {
+    const QueueArguments& settings = from.settings();
+    if (!settings.dead_letter_exchange || !from.vhost()) return;
+    VHost& v = *from.vhost();
+    Exchange* dlx = find_exchange(v, *settings.dead_letter_exchange);
+    if (!dlx) return;
+    MessagePtr dead = make_dead_letter(message, reason, from.name(), now(), dlx->name(),
+                                       settings.dead_letter_routing_key);
+    std::vector<Queue*> queues;
+    route(v, *dlx,
+          RoutingInput{dead->routing_key(), dead->properties().headers, dead->extra_routing_keys()},
+          queues, nullptr);
+    for (Queue* q : queues) {
+        if (is_dead_letter_cycle(*dead, reason, q->name())) continue;
+        deliver_to_queue(*q, dead, std::nullopt);
+    }
+}
+
+/// A routed message arriving at a queue (rabbit_amqqueue_process:maybe_deliver_or_enqueue
+/// and deliver_or_enqueue). Returns false when the queue refuses it for reject-publish
+/// overflow (checked before any delivery attempt; reject-publish-dlx also dead-letters it).
+bool Model::deliver_to_queue(Queue& q, const MessagePtr& message, std::optional<Duration> message_ttl) {
+    const QueueArguments& settings = q.settings();
+    if (settings.overflow != Overflow::DropHead && q.would_overflow(message->body_size())) {
+        if (settings.overflow == Overflow::RejectPublishDlx)
+            dead_letter(q, *message, DeadLetterReason::Maxlen);
+        return false;
+    }
+    const bool was_empty = !q.has_ready();
+    q.enqueue(message, now(), message_ttl);
+    if (was_empty) dispatch(q, /*fresh_message=*/true);
+    drop_over_limit(q);
+    expire_due(q);
+    return true;
+}
+
+void Model::deliver(Queue& q, Consumer& c, QueuedMessage m) {
+    ChannelState& ch = *c.channel;
+    const std::uint64_t tag = ch.next_delivery_tag++;
+    const StoredMessage& msg = *m.message;
+    const bool redelivered = m.redelivered;
+    if (!c.no_ack) {
+        if (c.prefetch > 0) --c.credit;
+        q.note_unacked(1);
+        ch.unacked.push_back(Unacked{tag, &q, std::move(m), &c, true});
+        ch.connection->sink->on_deliver(ch.id, DeliverEvent{c.tag, tag, redelivered, msg});
+    } else {
+        // The message dies with this call; keep it alive across the sink call.
+        MessagePtr keep = std::move(m.message);
+        ch.connection->sink->on_deliver(ch.id, DeliverEvent{c.tag, tag, redelivered, *keep});
+    }
+}
+
+/// A routed publish reaching its queues (rabbit_channel:deliver_to_queues/2): with no
+/// queue, a mandatory message is returned; the return goes before the confirm, and a queue
+/// that refuses the message causes no return. Under confirms, a message any queue refused
+/// (reject-publish overflow) is nacked.
+void Model::deliver_published(ChannelState& ch, const MessagePtr& message, std::span<Queue* const> queues,
+                       bool mandatory, std::optional<Duration> message_ttl, std::uint64_t sequence) {
+    ConnectionSink& sink = *ch.connection->sink;
+    if (queues.empty() && mandatory)
+        sink.on_return(ch.id, ReturnEvent{ReplyCode::NoRoute, "NO_ROUTE", *message});
+    bool refused = false;
+    for (Queue* q : queues)
+        if (!deliver_to_queue(*q, message, message_ttl)) refused = true;
+    if (sequence != 0) sink.on_confirm(ch.id, sequence, false, !refused);
+}
+
+}  // namespace warren::emulator
