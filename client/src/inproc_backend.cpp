@@ -12,6 +12,7 @@
 #include <variant>
 
 #include "warren/connection.hpp"
+#include "warren/emulator/detail/broker_methods.hpp"
 
 namespace warren {
 namespace {
@@ -57,12 +58,12 @@ class InprocConnection final : public detail::ConnectionBackend,
                                public emulator::ConnectionSink,
                                public std::enable_shared_from_this<InprocConnection> {
 public:
-    InprocConnection(Broker& broker, ConnectionId id) : broker_(broker), id_(id) {}
+    InprocConnection(Broker& broker, ConnectionId id) : methods_(broker), id_(id) {}
     ~InprocConnection() override {
-        if (open_) broker_.close_connection(id_);
+        if (open_) methods_.close_connection(id_);
     }
 
-    Broker& broker() { return broker_; }
+    detail::BrokerMethods& methods() { return methods_; }
     ConnectionId id() const { return id_; }
 
     void set_id(ConnectionId id) { id_ = id; }
@@ -73,7 +74,7 @@ public:
         if (!open_) return;
         open_ = false;
         close_error_ = closed_by_client();
-        broker_.close_connection(id_);
+        methods_.close_connection(id_);
     }
     bool is_open() const override {
         if (!open_) return false;
@@ -153,7 +154,7 @@ private:
     }
     void dispatch(Event& e);
 
-    Broker& broker_;
+    detail::BrokerMethods methods_;
     ConnectionId id_;
     bool open_ = true;
     std::optional<AmqpError> close_error_;
@@ -175,7 +176,7 @@ public:
     InprocChannel(std::shared_ptr<InprocConnection> conn, ChannelId id)
         : conn_(std::move(conn)), id_(id) {}
     ~InprocChannel() override {
-        if (open_ && conn_->is_open()) conn_->broker().close_channel(ref());
+        if (open_ && conn_->is_open()) conn_->methods().close_channel(ref());
         conn_->forget_channel(id_);
     }
 
@@ -185,51 +186,51 @@ public:
         if (!is_open()) return;
         open_ = false;
         closed_by_ = closed_by_client();
-        conn_->broker().close_channel(ref());
+        conn_->methods().close_channel(ref());
     }
 
     void exchange_declare(std::string_view exchange, std::string_view type,
                           const ExchangeOptions& o) override {
-        check(conn_->broker().exchange_declare(
+        check(conn_->methods().exchange_declare(
             ref(), {std::string(exchange), std::string(type), o.passive, o.durable, o.auto_delete,
                     o.internal, o.arguments}));
     }
     void exchange_delete(std::string_view exchange, const ExchangeDeleteOptions& o) override {
-        check(conn_->broker().exchange_delete(ref(), {std::string(exchange), o.if_unused}));
+        check(conn_->methods().exchange_delete(ref(), {std::string(exchange), o.if_unused}));
     }
     void exchange_bind(std::string_view destination, std::string_view source,
                        std::string_view routing_key, const FieldTable& arguments) override {
-        check(conn_->broker().exchange_bind(ref(), {std::string(destination), std::string(source),
+        check(conn_->methods().exchange_bind(ref(), {std::string(destination), std::string(source),
                                                     std::string(routing_key), arguments}));
     }
     void exchange_unbind(std::string_view destination, std::string_view source,
                          std::string_view routing_key, const FieldTable& arguments) override {
-        check(conn_->broker().exchange_unbind(ref(), {std::string(destination), std::string(source),
+        check(conn_->methods().exchange_unbind(ref(), {std::string(destination), std::string(source),
                                                       std::string(routing_key), arguments}));
     }
     QueueDeclareOk queue_declare(std::string_view queue, const QueueOptions& o) override {
-        return check(conn_->broker().queue_declare(
+        return check(conn_->methods().queue_declare(
             ref(), {std::string(queue), o.passive, o.durable, o.exclusive, o.auto_delete, o.arguments}));
     }
     void queue_bind(std::string_view queue, std::string_view exchange, std::string_view routing_key,
                     const FieldTable& arguments) override {
-        check(conn_->broker().queue_bind(ref(), {std::string(queue), std::string(exchange),
+        check(conn_->methods().queue_bind(ref(), {std::string(queue), std::string(exchange),
                                                  std::string(routing_key), arguments}));
     }
     void queue_unbind(std::string_view queue, std::string_view exchange,
                       std::string_view routing_key, const FieldTable& arguments) override {
-        check(conn_->broker().queue_unbind(ref(), {std::string(queue), std::string(exchange),
+        check(conn_->methods().queue_unbind(ref(), {std::string(queue), std::string(exchange),
                                                    std::string(routing_key), arguments}));
     }
     std::uint32_t queue_purge(std::string_view queue) override {
-        return check(conn_->broker().queue_purge(ref(), queue));
+        return check(conn_->methods().queue_purge(ref(), queue));
     }
     std::uint32_t queue_delete(std::string_view queue, const QueueDeleteOptions& o) override {
-        return check(conn_->broker().queue_delete(ref(), {std::string(queue), o.if_unused, o.if_empty}));
+        return check(conn_->methods().queue_delete(ref(), {std::string(queue), o.if_unused, o.if_empty}));
     }
 
     void basic_qos(std::uint16_t prefetch_count, bool global, std::uint32_t prefetch_size) override {
-        check(conn_->broker().basic_qos(ref(), {prefetch_size, prefetch_count, global}));
+        check(conn_->methods().basic_qos(ref(), {prefetch_size, prefetch_count, global}));
     }
     void basic_publish(std::string_view exchange, std::string_view routing_key, const Message& message,
                        const PublishOptions& o) override {
@@ -237,11 +238,11 @@ public:
         if (confirm_mode_) pending_confirms_.emplace(++published_, true);
         // A publish has no reply: its error closes the channel and surfaces at the next call,
         // as it does on the wire.
-        send_async(conn_->broker().basic_publish(
+        send_async(conn_->methods().basic_publish(
             ref(), {std::string(exchange), std::string(routing_key), o.mandatory, false}, message));
     }
     std::optional<Delivery> basic_get(std::string_view queue, bool no_ack) override {
-        auto got = check(conn_->broker().basic_get(ref(), queue, no_ack));
+        auto got = check(conn_->methods().basic_get(ref(), queue, no_ack));
         if (!got) return std::nullopt;
         const auto& m = *got->message;
         return Delivery{got->delivery_tag, got->redelivered, m.exchange(), m.routing_key(), "",
@@ -249,13 +250,13 @@ public:
     }
     std::string basic_consume(std::string_view queue, ConsumerCallback callback,
                               const ConsumeOptions& o) override {
-        std::string tag = check(conn_->broker().basic_consume(
+        std::string tag = check(conn_->methods().basic_consume(
             ref(), {std::string(queue), o.consumer_tag, false, o.no_ack, o.exclusive, o.arguments}));
         consumers_[tag] = std::make_shared<ConsumerCallback>(std::move(callback));
         return tag;
     }
     void basic_cancel(std::string_view consumer_tag) override {
-        check(conn_->broker().basic_cancel(ref(), consumer_tag));
+        check(conn_->methods().basic_cancel(ref(), consumer_tag));
         // Deliveries made before the cancel still reach the callback, as they do on the wire
         // (they precede cancel-ok).
         auto it = consumers_.find(consumer_tag);
@@ -271,25 +272,25 @@ public:
     // closes the channel and surfaces at the next call.
     void basic_ack(std::uint64_t tag, bool multiple) override {
         ensure_open();
-        send_async(conn_->broker().basic_ack(ref(), tag, multiple));
+        send_async(conn_->methods().basic_ack(ref(), tag, multiple));
     }
     void basic_nack(std::uint64_t tag, bool multiple, bool requeue) override {
         ensure_open();
-        send_async(conn_->broker().basic_nack(ref(), tag, multiple, requeue));
+        send_async(conn_->methods().basic_nack(ref(), tag, multiple, requeue));
     }
     void basic_reject(std::uint64_t tag, bool requeue) override {
         ensure_open();
-        send_async(conn_->broker().basic_reject(ref(), tag, requeue));
+        send_async(conn_->methods().basic_reject(ref(), tag, requeue));
     }
-    void basic_recover(bool requeue) override { check(conn_->broker().basic_recover(ref(), requeue)); }
+    void basic_recover(bool requeue) override { check(conn_->methods().basic_recover(ref(), requeue)); }
 
     void confirm_select() override {
-        check(conn_->broker().confirm_select(ref()));
+        check(conn_->methods().confirm_select(ref()));
         confirm_mode_ = true;
     }
-    void tx_select() override { check(conn_->broker().tx_select(ref())); }
-    void tx_commit() override { check(conn_->broker().tx_commit(ref())); }
-    void tx_rollback() override { check(conn_->broker().tx_rollback(ref())); }
+    void tx_select() override { check(conn_->methods().tx_select(ref())); }
+    void tx_commit() override { check(conn_->methods().tx_commit(ref())); }
+    void tx_rollback() override { check(conn_->methods().tx_rollback(ref())); }
     bool wait_for_confirms(std::chrono::milliseconds timeout) override {
         ensure_open();
         const auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -398,7 +399,7 @@ std::shared_ptr<detail::ChannelBackend> InprocConnection::open_channel() {
     if (next_channel_ == 0 || next_channel_ > 2047)
         throw ClientError("warren: no channel ids left on this connection (channel_max 2047)");
     const ChannelId id = next_channel_++;
-    Status s = broker_.open_channel({id_, id});
+    Status s = methods_.open_channel({id_, id});
     if (!s) throw s.error();
     auto ch = std::make_shared<InprocChannel>(shared_from_this(), id);
     channels_[id] = ch;
@@ -454,7 +455,7 @@ Connection connect(Broker& broker, const ConnectOptions& options) {
                               "Login was refused using authentication mechanism PLAIN. For details "
                               "see the broker logfile.");
     auto conn = std::make_shared<InprocConnection>(broker, 0);
-    auto id = broker.open_connection(options.vhost, options.user, *conn, options.name);
+    auto id = conn->methods().open_connection(options.vhost, options.user, *conn, options.name);
     if (!id) throw id.error();
     conn->set_id(id.value());
     return Connection(std::move(conn));

@@ -10,12 +10,7 @@ namespace warren::server {
 namespace {
 
 using emulator::ChannelRef;
-
-/// The text rabbit_networking:close_all_connections gives on shutdown (Broker::restart uses it).
-AmqpError shutdown_error() {
-    return AmqpError::make(ReplyCode::ConnectionForced, method::none,
-                           "broker forced connection closure with reason 'shutdown'");
-}
+using emulator::shutdown_error;
 
 std::string_view method_label(MethodId id) {
     const std::string_view name = protocol::method_name(id);
@@ -28,7 +23,7 @@ std::size_t estimated_size(const Message& m) { return m.body.size() + 64; }
 
 BrokerConnection::BrokerConnection(Broker& broker, const ServerOptions& options, const Logger& log,
                                    Peer peer, ConnectionOwner& owner, Clock::time_point now)
-    : broker_(broker),
+    : methods_(broker),
       options_(options),
       log_(log),
       peer_(std::move(peer)),
@@ -37,7 +32,7 @@ BrokerConnection::BrokerConnection(Broker& broker, const ServerOptions& options,
 
 BrokerConnection::~BrokerConnection() {
     // The Broker must not keep a sink that is going away.
-    if (id_) broker_.close_connection(*id_);
+    if (id_) methods_.close_connection(*id_);
 }
 
 std::string BrokerConnection::context(std::uint16_t channel) const {
@@ -55,7 +50,7 @@ void BrokerConnection::shutdown() {
 // ---- login and vhost --------------------------------------------------------------------------
 
 bool BrokerConnection::authenticate(const protocol::Credentials& c) {
-    if (!broker_.authenticate(c.username, c.password)) {
+    if (!methods_.broker().authenticate(c.username, c.password)) {
         // rabbit_reader:auth_fail logs the reason; the peer only hears "Login was refused".
         log_.log(LogLevel::error, context(), "{} login refused: user '{}' - invalid credentials",
                  c.mechanism, c.username);
@@ -75,7 +70,7 @@ std::optional<AmqpError> BrokerConnection::open_vhost(const std::string& user, c
     std::string name;
     if (const FieldValue* v = engine_.info().client_properties.find("connection_name"); v && v->is_string())
         name = v->as_string();
-    auto id = broker_.open_connection(vhost, user, *this, name);
+    auto id = methods_.open_connection(vhost, user, *this, name);
     if (!id) {
         log_.log(LogLevel::error, context(), "connection.open refused: {}", id.error().reply_text());
         return id.error();
@@ -102,7 +97,7 @@ BrokerConnection::ChannelState* BrokerConnection::channel_state(std::uint16_t ch
 void BrokerConnection::on_channel_opened(std::uint16_t channel) {
     if (!id_) return;
     channels_[channel] = ChannelState{};
-    Status s = broker_.open_channel({*id_, channel});
+    Status s = methods_.open_channel({*id_, channel});
     if (!s) failed({*id_, channel}, s.error());
 }
 
@@ -111,7 +106,7 @@ void BrokerConnection::on_channel_closed(std::uint16_t channel, const protocol::
     if (end.by_peer && end.error.reply_code() != 200 && end.error.reply_code() != 0)
         log_.log(LogLevel::info, context(channel), "closed by the client: {} {}", end.error.reply_code(),
                  end.error.reply_text());
-    if (id_) broker_.close_channel({*id_, channel});
+    if (id_) methods_.close_channel({*id_, channel});
 }
 
 void BrokerConnection::on_connection_closed(const protocol::ConnectionEnd& end) {
@@ -142,7 +137,7 @@ void BrokerConnection::on_connection_closed(const protocol::ConnectionEnd& end) 
     if (id_) {
         const emulator::ConnectionId id = *id_;
         id_.reset();
-        broker_.close_connection(id);
+        methods_.close_connection(id);
     }
 }
 
@@ -184,35 +179,35 @@ void BrokerConnection::failed(ChannelRef ch, const AmqpError& error) {
 
 void BrokerConnection::refuse(ChannelRef ch, const AmqpError& error) {
     if (id_) {
-        if (error.closes_connection()) broker_.close_connection(*id_);
-        else broker_.close_channel(ch);
+        if (error.closes_connection()) methods_.close_connection(*id_);
+        else methods_.close_channel(ch);
     }
     failed(ch, error);
 }
 
 void BrokerConnection::handle(ChannelRef ch, protocol::ExchangeDeclare& m) {
     answer(ch,
-           broker_.exchange_declare(ch, {m.exchange, m.type, m.passive, m.durable, m.auto_delete,
+           methods_.exchange_declare(ch, {m.exchange, m.type, m.passive, m.durable, m.auto_delete,
                                          m.internal, std::move(m.arguments)}),
            m.no_wait, protocol::ExchangeDeclareOk{});
 }
 
 void BrokerConnection::handle(ChannelRef ch, protocol::ExchangeDelete& m) {
-    answer(ch, broker_.exchange_delete(ch, {m.exchange, m.if_unused}), m.no_wait, protocol::ExchangeDeleteOk{});
+    answer(ch, methods_.exchange_delete(ch, {m.exchange, m.if_unused}), m.no_wait, protocol::ExchangeDeleteOk{});
 }
 
 void BrokerConnection::handle(ChannelRef ch, protocol::ExchangeBind& m) {
-    answer(ch, broker_.exchange_bind(ch, {m.destination, m.source, m.routing_key, std::move(m.arguments)}),
+    answer(ch, methods_.exchange_bind(ch, {m.destination, m.source, m.routing_key, std::move(m.arguments)}),
            m.no_wait, protocol::ExchangeBindOk{});
 }
 
 void BrokerConnection::handle(ChannelRef ch, protocol::ExchangeUnbind& m) {
-    answer(ch, broker_.exchange_unbind(ch, {m.destination, m.source, m.routing_key, std::move(m.arguments)}),
+    answer(ch, methods_.exchange_unbind(ch, {m.destination, m.source, m.routing_key, std::move(m.arguments)}),
            m.no_wait, protocol::ExchangeUnbindOk{});
 }
 
 void BrokerConnection::handle(ChannelRef ch, protocol::QueueDeclare& m) {
-    auto r = broker_.queue_declare(
+    auto r = methods_.queue_declare(
         ch, {m.queue, m.passive, m.durable, m.exclusive, m.auto_delete, std::move(m.arguments)});
     if (!r) return failed(ch, r.error());
     if (!m.no_wait)
@@ -220,34 +215,34 @@ void BrokerConnection::handle(ChannelRef ch, protocol::QueueDeclare& m) {
 }
 
 void BrokerConnection::handle(ChannelRef ch, protocol::QueueBind& m) {
-    answer(ch, broker_.queue_bind(ch, {m.queue, m.exchange, m.routing_key, std::move(m.arguments)}),
+    answer(ch, methods_.queue_bind(ch, {m.queue, m.exchange, m.routing_key, std::move(m.arguments)}),
            m.no_wait, protocol::QueueBindOk{});
 }
 
 void BrokerConnection::handle(ChannelRef ch, protocol::QueueUnbind& m) {
-    answer(ch, broker_.queue_unbind(ch, {m.queue, m.exchange, m.routing_key, std::move(m.arguments)}),
+    answer(ch, methods_.queue_unbind(ch, {m.queue, m.exchange, m.routing_key, std::move(m.arguments)}),
            false, protocol::QueueUnbindOk{});
 }
 
 void BrokerConnection::handle(ChannelRef ch, protocol::QueuePurge& m) {
-    auto r = broker_.queue_purge(ch, m.queue);
+    auto r = methods_.queue_purge(ch, m.queue);
     if (!r) return failed(ch, r.error());
     if (!m.no_wait) (void)engine_.send(ch.channel, protocol::QueuePurgeOk{r.value()});
 }
 
 void BrokerConnection::handle(ChannelRef ch, protocol::QueueDelete& m) {
-    auto r = broker_.queue_delete(ch, {m.queue, m.if_unused, m.if_empty});
+    auto r = methods_.queue_delete(ch, {m.queue, m.if_unused, m.if_empty});
     if (!r) return failed(ch, r.error());
     if (!m.no_wait) (void)engine_.send(ch.channel, protocol::QueueDeleteOk{r.value()});
 }
 
 void BrokerConnection::handle(ChannelRef ch, protocol::BasicQos& m) {
-    answer(ch, broker_.basic_qos(ch, {m.prefetch_size, m.prefetch_count, m.global}), false,
+    answer(ch, methods_.basic_qos(ch, {m.prefetch_size, m.prefetch_count, m.global}), false,
            protocol::BasicQosOk{});
 }
 
 void BrokerConnection::handle(ChannelRef ch, protocol::BasicConsume& m) {
-    auto r = broker_.basic_consume(
+    auto r = methods_.basic_consume(
         ch, {m.queue, m.consumer_tag, m.no_local, m.no_ack, m.exclusive, std::move(m.arguments)});
     if (!r) return failed(ch, r.error());
     if (ChannelState* c = channel_state(ch.channel)) c->consumers.insert(r.value());
@@ -255,13 +250,13 @@ void BrokerConnection::handle(ChannelRef ch, protocol::BasicConsume& m) {
 }
 
 void BrokerConnection::handle(ChannelRef ch, protocol::BasicCancel& m) {
-    if (!answer(ch, broker_.basic_cancel(ch, m.consumer_tag), m.no_wait, protocol::BasicCancelOk{m.consumer_tag}))
+    if (!answer(ch, methods_.basic_cancel(ch, m.consumer_tag), m.no_wait, protocol::BasicCancelOk{m.consumer_tag}))
         return;
     if (ChannelState* c = channel_state(ch.channel)) c->consumers.erase(m.consumer_tag);
 }
 
 void BrokerConnection::handle(ChannelRef ch, protocol::BasicGet& m) {
-    auto r = broker_.basic_get(ch, m.queue, m.no_ack);
+    auto r = methods_.basic_get(ch, m.queue, m.no_ack);
     if (!r) return failed(ch, r.error());
     if (!r.value()) {
         (void)engine_.send(ch.channel, protocol::BasicGetEmpty{});
@@ -278,25 +273,25 @@ void BrokerConnection::handle(ChannelRef ch, protocol::BasicGet& m) {
 // basic.ack, nack and reject have no reply. On a transactional channel the Broker keeps them
 // for tx.commit, refusing an unknown delivery tag at once as RabbitMQ does.
 void BrokerConnection::handle(ChannelRef ch, protocol::BasicAck& m) {
-    if (Status r = broker_.basic_ack(ch, m.delivery_tag, m.multiple); !r) failed(ch, r.error());
+    if (Status r = methods_.basic_ack(ch, m.delivery_tag, m.multiple); !r) failed(ch, r.error());
 }
 
 void BrokerConnection::handle(ChannelRef ch, protocol::BasicNack& m) {
-    if (Status r = broker_.basic_nack(ch, m.delivery_tag, m.multiple, m.requeue); !r) failed(ch, r.error());
+    if (Status r = methods_.basic_nack(ch, m.delivery_tag, m.multiple, m.requeue); !r) failed(ch, r.error());
 }
 
 void BrokerConnection::handle(ChannelRef ch, protocol::BasicReject& m) {
-    if (Status r = broker_.basic_reject(ch, m.delivery_tag, m.requeue); !r) failed(ch, r.error());
+    if (Status r = methods_.basic_reject(ch, m.delivery_tag, m.requeue); !r) failed(ch, r.error());
 }
 
 void BrokerConnection::handle(ChannelRef ch, protocol::BasicRecover& m) {
-    answer(ch, broker_.basic_recover(ch, m.requeue), false, protocol::BasicRecoverOk{});
+    answer(ch, methods_.basic_recover(ch, m.requeue), false, protocol::BasicRecoverOk{});
 }
 
 // rabbit_channel: basic.recover is basic.recover-async followed by recover-ok; requeue=false
 // is 540 NOT_IMPLEMENTED, naming the method the client sent.
 void BrokerConnection::handle(ChannelRef ch, protocol::BasicRecoverAsync& m) {
-    Status r = broker_.basic_recover(ch, m.requeue);
+    Status r = methods_.basic_recover(ch, m.requeue);
     if (r) return;
     const AmqpError& e = r.error();
     failed(ch, e.method() == method::basic_recover ? AmqpError(e.code(), e.reply_text(), method::basic_recover_async)
@@ -314,21 +309,21 @@ void BrokerConnection::handle(ChannelRef ch, protocol::BasicCredit& m) {
 }
 
 void BrokerConnection::handle(ChannelRef ch, protocol::ConfirmSelect& m) {
-    answer(ch, broker_.confirm_select(ch), m.no_wait, protocol::ConfirmSelectOk{});
+    answer(ch, methods_.confirm_select(ch), m.no_wait, protocol::ConfirmSelectOk{});
 }
 
 void BrokerConnection::handle(ChannelRef ch, protocol::TxSelect&) {
-    answer(ch, broker_.tx_select(ch), false, protocol::TxSelectOk{});
+    answer(ch, methods_.tx_select(ch), false, protocol::TxSelectOk{});
 }
 
 // tx.commit-ok goes out from on_tx_commit_ok, inside the commit, where RabbitMQ sends it among
 // the returns and deliveries the commit causes.
 void BrokerConnection::handle(ChannelRef ch, protocol::TxCommit&) {
-    if (Status r = broker_.tx_commit(ch); !r) failed(ch, r.error());
+    if (Status r = methods_.tx_commit(ch); !r) failed(ch, r.error());
 }
 
 void BrokerConnection::handle(ChannelRef ch, protocol::TxRollback&) {
-    answer(ch, broker_.tx_rollback(ch), false, protocol::TxRollbackOk{});
+    answer(ch, methods_.tx_rollback(ch), false, protocol::TxRollbackOk{});
 }
 
 template <class M>
@@ -342,7 +337,7 @@ void BrokerConnection::handle(ChannelRef ch, M&) {
 
 bool BrokerConnection::publish(ChannelRef ch, const protocol::BasicPublish& m, Message message,
                                std::string encoded_properties) {
-    Status s = broker_.basic_publish(ch, {m.exchange, m.routing_key, m.mandatory, m.immediate}, std::move(message),
+    Status s = methods_.basic_publish(ch, {m.exchange, m.routing_key, m.mandatory, m.immediate}, std::move(message),
                                      std::move(encoded_properties));
     if (!s) {
         failed(ch, s.error());
@@ -486,7 +481,7 @@ void BrokerConnection::output_drained() {
     deliveries_refused_ = false;
     if (!id_) return;
     log_.log(LogLevel::debug, context(), "output at {} bytes: deliveries resume", unwritten());
-    broker_.resume_deliveries(*id_);
+    methods_.resume_deliveries(*id_);
 }
 
 // ---- memory alarm -----------------------------------------------------------------------------

@@ -38,12 +38,12 @@ TEST_CASE("the default exchange is bound to every queue implicitly and refuses b
     CHECK(listed[0].routing_key == "q");
 
     const std::vector<std::function<Status(ChannelRef)>> calls = {
-        [&](ChannelRef r) { return h.broker.queue_bind(r, {"q", "", "q"}); },
-        [&](ChannelRef r) { return h.broker.queue_bind(r, {"missing", "", "k"}); },
-        [&](ChannelRef r) { return h.broker.queue_unbind(r, {"q", "", "q"}); },
-        [&](ChannelRef r) { return h.broker.exchange_bind(r, {.destination = "", .source = "x"}); },
-        [&](ChannelRef r) { return h.broker.exchange_bind(r, {.destination = "x", .source = ""}); },
-        [&](ChannelRef r) { return h.broker.exchange_unbind(r, {.destination = "x", .source = ""}); },
+        [&](ChannelRef r) { return h.methods.queue_bind(r, {"q", "", "q"}); },
+        [&](ChannelRef r) { return h.methods.queue_bind(r, {"missing", "", "k"}); },
+        [&](ChannelRef r) { return h.methods.queue_unbind(r, {"q", "", "q"}); },
+        [&](ChannelRef r) { return h.methods.exchange_bind(r, {.destination = "", .source = "x"}); },
+        [&](ChannelRef r) { return h.methods.exchange_bind(r, {.destination = "x", .source = ""}); },
+        [&](ChannelRef r) { return h.methods.exchange_unbind(r, {.destination = "x", .source = ""}); },
     };
     for (const auto& call : calls) {
         auto r = call(h.channel(c));
@@ -64,17 +64,17 @@ TEST_CASE("binding needs both ends: the source exchange is looked for first") {
         std::string text;
     };
     const std::vector<Case> cases = {
-        {[&](ChannelRef r) { return h.broker.queue_bind(r, {"nq", "nx", "k"}); },
+        {[&](ChannelRef r) { return h.methods.queue_bind(r, {"nq", "nx", "k"}); },
          "NOT_FOUND - no exchange 'nx' in vhost '/'"},
-        {[&](ChannelRef r) { return h.broker.queue_bind(r, {"nq", "x", "k"}); },
+        {[&](ChannelRef r) { return h.methods.queue_bind(r, {"nq", "x", "k"}); },
          "NOT_FOUND - no queue 'nq' in vhost '/'"},
-        {[&](ChannelRef r) { return h.broker.queue_bind(r, {"q", "nx", "k"}); },
+        {[&](ChannelRef r) { return h.methods.queue_bind(r, {"q", "nx", "k"}); },
          "NOT_FOUND - no exchange 'nx' in vhost '/'"},
-        {[&](ChannelRef r) { return h.broker.exchange_bind(r, {.destination = "nd", .source = "ns"}); },
+        {[&](ChannelRef r) { return h.methods.exchange_bind(r, {.destination = "nd", .source = "ns"}); },
          "NOT_FOUND - no exchange 'ns' in vhost '/'"},
-        {[&](ChannelRef r) { return h.broker.exchange_bind(r, {.destination = "nd", .source = "x"}); },
+        {[&](ChannelRef r) { return h.methods.exchange_bind(r, {.destination = "nd", .source = "x"}); },
          "NOT_FOUND - no exchange 'nd' in vhost '/'"},
-        {[&](ChannelRef r) { return h.broker.exchange_bind(r, {.destination = "x", .source = "ns"}); },
+        {[&](ChannelRef r) { return h.methods.exchange_bind(r, {.destination = "x", .source = "ns"}); },
          "NOT_FOUND - no exchange 'ns' in vhost '/'"},
     };
     for (const auto& cs : cases) {
@@ -90,14 +90,14 @@ TEST_CASE("unbinding what is not there is no error") {
     h.declare_queue(ch, "q");
     h.declare_exchange(ch, "x", "direct");
     h.declare_exchange(ch, "y", "fanout");
-    CHECK(h.broker.queue_unbind(ch, {"nq", "nx", "k"}).ok());
-    CHECK(h.broker.queue_unbind(ch, {"nq", "x", "k"}).ok());
-    CHECK(h.broker.queue_unbind(ch, {"q", "nx", "k"}).ok());
-    CHECK(h.broker.queue_unbind(ch, {"q", "x", "k"}).ok());
-    CHECK(h.broker.exchange_unbind(ch, {.destination = "nd", .source = "ns"}).ok());
-    CHECK(h.broker.exchange_unbind(ch, {.destination = "nd", .source = "x"}).ok());
-    CHECK(h.broker.exchange_unbind(ch, {.destination = "y", .source = "ns"}).ok());
-    CHECK(h.broker.exchange_unbind(ch, {.destination = "y", .source = "x", .routing_key = "k"}).ok());
+    CHECK(h.methods.queue_unbind(ch, {"nq", "nx", "k"}).ok());
+    CHECK(h.methods.queue_unbind(ch, {"nq", "x", "k"}).ok());
+    CHECK(h.methods.queue_unbind(ch, {"q", "nx", "k"}).ok());
+    CHECK(h.methods.queue_unbind(ch, {"q", "x", "k"}).ok());
+    CHECK(h.methods.exchange_unbind(ch, {.destination = "nd", .source = "ns"}).ok());
+    CHECK(h.methods.exchange_unbind(ch, {.destination = "nd", .source = "x"}).ok());
+    CHECK(h.methods.exchange_unbind(ch, {.destination = "y", .source = "ns"}).ok());
+    CHECK(h.methods.exchange_unbind(ch, {.destination = "y", .source = "x", .routing_key = "k"}).ok());
     CHECK(h.channel_open(ch));
 }
 
@@ -112,8 +112,8 @@ TEST_CASE("a binding is its source, destination, key and arguments in any order"
     CHECK(explicit_bindings(h.broker) == 2);
 
     // One unbind each removes them, arguments given in yet another order.
-    REQUIRE(h.broker.queue_unbind(ch, {"q", "amq.headers", "", {{"b", 2}, {"x-match", "any"}, {"a", 1}}}).ok());
-    REQUIRE(h.broker.queue_unbind(ch, {"q", "amq.direct", "k"}).ok());
+    REQUIRE(h.methods.queue_unbind(ch, {"q", "amq.headers", "", {{"b", 2}, {"x-match", "any"}, {"a", 1}}}).ok());
+    REQUIRE(h.methods.queue_unbind(ch, {"q", "amq.direct", "k"}).ok());
     h.publish(ch, "amq.headers", "", "h", {.headers = {{"a", 1}}});
     h.publish(ch, "amq.direct", "k", "d");
     CHECK(h.ready("q") == 0);
@@ -125,15 +125,15 @@ TEST_CASE("queue.bind with an empty queue name binds the last declared queue by 
     auto& c = h.connect();
     auto ch = h.channel(c);
     h.declare_exchange(ch, "x", "direct");
-    require_error(h.broker.queue_bind(ch, {"", "x", "k"}), ReplyCode::NotFound,
+    require_error(h.methods.queue_bind(ch, {"", "x", "k"}), ReplyCode::NotFound,
                   "NOT_FOUND - no previously declared queue");
     ch = h.channel(c);
-    auto ok = h.broker.queue_declare(ch, {.exclusive = true});
+    auto ok = h.methods.queue_declare(ch, {.exclusive = true});
     REQUIRE(ok.ok());
-    REQUIRE(h.broker.queue_bind(ch, {"", "x", ""}).ok());
+    REQUIRE(h.methods.queue_bind(ch, {"", "x", ""}).ok());
     h.publish(ch, "x", ok->queue, "by name");
     CHECK(h.ready(ok->queue) == 1);
-    REQUIRE(h.broker.queue_unbind(ch, {"", "x", ""}).ok());
+    REQUIRE(h.methods.queue_unbind(ch, {"", "x", ""}).ok());
     CHECK(explicit_bindings(h.broker) == 0);
 }
 
@@ -142,7 +142,7 @@ TEST_CASE("a refused binding adds nothing") {
     auto& c = h.connect();
     auto ch = h.channel(c);
     h.declare_queue(ch, "q");
-    require_error(h.broker.queue_bind(ch, {"q", "amq.headers", "", {{"x-match", "foo"}}}),
+    require_error(h.methods.queue_bind(ch, {"q", "amq.headers", "", {{"x-match", "foo"}}}),
                   ReplyCode::PreconditionFailed,
                   "PRECONDITION_FAILED - Invalid x-match field value <<\"foo\">>; expected all, any, "
                   "all-with-x, or any-with-x");
@@ -155,8 +155,8 @@ TEST_CASE("bindings() lists exchange-to-exchange bindings with their destination
     auto ch = h.channel(h.connect());
     h.declare_exchange(ch, "src", "topic");
     h.declare_exchange(ch, "dst", "fanout");
-    REQUIRE(h.broker.exchange_bind(ch, {.destination = "dst", .source = "src", .routing_key = "a.#"}).ok());
-    REQUIRE(h.broker.exchange_bind(ch, {.destination = "src", .source = "amq.rabbitmq.trace", .routing_key = "#"}).ok());
+    REQUIRE(h.methods.exchange_bind(ch, {.destination = "dst", .source = "src", .routing_key = "a.#"}).ok());
+    REQUIRE(h.methods.exchange_bind(ch, {.destination = "src", .source = "amq.rabbitmq.trace", .routing_key = "#"}).ok());
     auto listed = h.broker.bindings("/");
     REQUIRE(listed.size() == 2);
     for (const auto& b : listed) CHECK(b.destination_type == "exchange");

@@ -40,7 +40,7 @@ struct Fixture {
     ChannelRef ch = h.channel(c);
     Fixture() { h.declare_queue(ch, "q"); }
     void qos(std::uint16_t count, bool global = false) {
-        REQUIRE(h.broker.basic_qos(ch, {0, count, global}).ok());
+        REQUIRE(h.methods.basic_qos(ch, {0, count, global}).ok());
     }
     std::vector<SinkEvent> deliveries() { return c.sink.take_deliveries(); }
 };
@@ -65,7 +65,7 @@ TEST_CASE("basic.get counts what is left and shares the channel's delivery tags"
     CHECK(h.unacked("q") == 3);
 
     // A requeued message goes back to its place, marked redelivered.
-    REQUIRE(h.broker.basic_reject(f.ch, 2, true).ok());
+    REQUIRE(h.methods.basic_reject(f.ch, 2, true).ok());
     auto g = h.get(f.ch, "q");
     REQUIRE(g);
     CHECK(g->delivery_tag == 4);
@@ -74,7 +74,7 @@ TEST_CASE("basic.get counts what is left and shares the channel's delivery tags"
     CHECK(g->message_count == 3);
 
     // nack multiple takes every outstanding tag up to the one named: 1 and 3 here.
-    REQUIRE(h.broker.basic_nack(f.ch, 3, true, true).ok());
+    REQUIRE(h.methods.basic_nack(f.ch, 3, true, true).ok());
     got.clear();
     while (auto m = h.get(f.ch, "q", true))
         got.push_back(fmt::format("{}:{}{} left {}", m->delivery_tag, m->message->body(),
@@ -88,12 +88,12 @@ TEST_CASE("ack multiple settles every tag up to the one named; requeue=false dro
     auto& h = f.h;
     publish_numbered(h, f.ch, "q", 5);
     for (int i = 0; i < 4; ++i) REQUIRE(h.get(f.ch, "q"));
-    REQUIRE(h.broker.basic_ack(f.ch, 2, true).ok());  // tags 1 and 2
+    REQUIRE(h.methods.basic_ack(f.ch, 2, true).ok());  // tags 1 and 2
     CHECK(h.unacked("q") == 2);
-    REQUIRE(h.broker.basic_nack(f.ch, 3, false, false).ok());
-    REQUIRE(h.broker.basic_reject(f.ch, 4, false).ok());
+    REQUIRE(h.methods.basic_nack(f.ch, 3, false, false).ok());
+    REQUIRE(h.methods.basic_reject(f.ch, 4, false).ok());
     CHECK(h.unacked("q") == 0);
-    REQUIRE(h.broker.basic_recover(f.ch, true).ok());
+    REQUIRE(h.methods.basic_recover(f.ch, true).ok());
     auto g = h.get(f.ch, "q", true);
     REQUIRE(g);
     CHECK(g->delivery_tag == 5);
@@ -113,19 +113,19 @@ TEST_CASE("acknowledging a tag that is not outstanding is a channel error") {
         std::size_t ready_after;  // of the two messages published
     };
     const std::vector<Case> cases = {
-        {"ack twice", [&](ChannelRef ch) { (void)h.broker.basic_ack(ch, 1, false); return h.broker.basic_ack(ch, 1, false); },
+        {"ack twice", [&](ChannelRef ch) { (void)h.methods.basic_ack(ch, 1, false); return h.methods.basic_ack(ch, 1, false); },
          "PRECONDITION_FAILED - unknown delivery tag 1", method::basic_ack, 1},
-        {"ack unknown", [&](ChannelRef ch) { return h.broker.basic_ack(ch, 99, false); },
+        {"ack unknown", [&](ChannelRef ch) { return h.methods.basic_ack(ch, 99, false); },
          "PRECONDITION_FAILED - unknown delivery tag 99", method::basic_ack, 2},
-        {"ack multiple past the last", [&](ChannelRef ch) { return h.broker.basic_ack(ch, 99, true); },
+        {"ack multiple past the last", [&](ChannelRef ch) { return h.methods.basic_ack(ch, 99, true); },
          "PRECONDITION_FAILED - unknown delivery tag 99", method::basic_ack, 2},
-        {"ack 0", [&](ChannelRef ch) { return h.broker.basic_ack(ch, 0, false); },
+        {"ack 0", [&](ChannelRef ch) { return h.methods.basic_ack(ch, 0, false); },
          "PRECONDITION_FAILED - unknown delivery tag 0", method::basic_ack, 2},
-        {"nack unknown", [&](ChannelRef ch) { return h.broker.basic_nack(ch, 77, false, true); },
+        {"nack unknown", [&](ChannelRef ch) { return h.methods.basic_nack(ch, 77, false, true); },
          "PRECONDITION_FAILED - unknown delivery tag 77", method::basic_nack, 2},
-        {"reject unknown", [&](ChannelRef ch) { return h.broker.basic_reject(ch, 77, true); },
+        {"reject unknown", [&](ChannelRef ch) { return h.methods.basic_reject(ch, 77, true); },
          "PRECONDITION_FAILED - unknown delivery tag 77", method::basic_reject, 2},
-        {"ack of a no-ack get", [&](ChannelRef ch) { h.get(ch, "q", true); return h.broker.basic_ack(ch, 2, false); },
+        {"ack of a no-ack get", [&](ChannelRef ch) { h.get(ch, "q", true); return h.methods.basic_ack(ch, 2, false); },
          "PRECONDITION_FAILED - unknown delivery tag 2", method::basic_ack, 1},
     };
     for (const auto& cs : cases) {
@@ -140,10 +140,10 @@ TEST_CASE("acknowledging a tag that is not outstanding is a channel error") {
         CHECK_FALSE(h.channel_open(ch));
         // The refused call settled nothing: closing the channel requeued what it held.
         CHECK(h.unacked("q") == 0);
-        CHECK(h.broker.queue_purge(f.ch, "q").value() == cs.ready_after);
+        CHECK(h.methods.queue_purge(f.ch, "q").value() == cs.ready_after);
     }
     // With nothing outstanding, "everything" is nothing: no error.
-    CHECK(h.broker.basic_ack(f.ch, 0, true).ok());
+    CHECK(h.methods.basic_ack(f.ch, 0, true).ok());
 }
 
 TEST_CASE("basic.recover requeues everything unacknowledged; requeue=false is not implemented") {
@@ -153,11 +153,11 @@ TEST_CASE("basic.recover requeues everything unacknowledged; requeue=false is no
     h.consume(f.ch, "q", "A");
     auto first = f.deliveries();
     CHECK(tagged(first) == Seen{"1:0", "2:1", "3:2", "4:3"});
-    REQUIRE(h.broker.basic_ack(f.ch, 2, false).ok());
-    REQUIRE(h.broker.basic_recover(f.ch, true).ok());
+    REQUIRE(h.methods.basic_ack(f.ch, 2, false).ok());
+    REQUIRE(h.methods.basic_recover(f.ch, true).ok());
     CHECK(tagged(f.deliveries()) == Seen{"5:0*", "6:2*", "7:3*"});
 
-    auto r = h.broker.basic_recover(f.ch, false);
+    auto r = h.methods.basic_recover(f.ch, false);
     require_error(r, ReplyCode::NotImplemented, "NOT_IMPLEMENTED - requeue=false");
     CHECK(r.error().closes_connection());
     CHECK(r.error().method() == method::basic_recover);
@@ -169,7 +169,7 @@ TEST_CASE("basic.recover puts basic.get deliveries back too") {
     publish_numbered(h, f.ch, "q", 3);
     REQUIRE(h.get(f.ch, "q"));
     REQUIRE(h.get(f.ch, "q"));
-    REQUIRE(h.broker.basic_recover(f.ch, true).ok());
+    REQUIRE(h.methods.basic_recover(f.ch, true).ok());
     Seen got;
     while (auto g = h.get(f.ch, "q", true))
         got.push_back(fmt::format("{}:{}{}", g->delivery_tag, g->message->body(), g->redelivered ? "*" : ""));
@@ -203,12 +203,12 @@ TEST_CASE("generated consumer tags look like RabbitMQ's, and a tag may not be re
     CHECK(h.consume(h.channel(f.c), "q", "t1") == "t1");  // another channel may use it
 
     SECTION("on the same queue") {
-        auto r = h.broker.basic_consume(f.ch, {.queue = "q", .consumer_tag = "t1"});
+        auto r = h.methods.basic_consume(f.ch, {.queue = "q", .consumer_tag = "t1"});
         require_error(r, ReplyCode::NotAllowed, "NOT_ALLOWED - attempt to reuse consumer tag 't1'");
         CHECK(r.error().closes_connection());
     }
     SECTION("checked before the queue is looked for") {
-        auto r = h.broker.basic_consume(f.ch, {.queue = "missing", .consumer_tag = "t1"});
+        auto r = h.methods.basic_consume(f.ch, {.queue = "missing", .consumer_tag = "t1"});
         require_error(r, ReplyCode::NotAllowed, "NOT_ALLOWED - attempt to reuse consumer tag 't1'");
     }
     CHECK_FALSE(h.channel_open(f.ch));
@@ -218,10 +218,10 @@ TEST_CASE("generated consumer tags look like RabbitMQ's, and a tag may not be re
 TEST_CASE("consuming needs the queue, and valid consumer arguments") {
     Fixture f;
     auto& h = f.h;
-    require_error(h.broker.basic_consume(f.ch, {.queue = "missing"}), ReplyCode::NotFound,
+    require_error(h.methods.basic_consume(f.ch, {.queue = "missing"}), ReplyCode::NotFound,
                   "NOT_FOUND - no queue 'missing' in vhost '/'");
     auto ch = h.channel(f.c);
-    require_error(h.broker.basic_consume(ch, {.queue = ""}), ReplyCode::NotFound,
+    require_error(h.methods.basic_consume(ch, {.queue = ""}), ReplyCode::NotFound,
                   "NOT_FOUND - no previously declared queue");
     const std::vector<std::pair<FieldTable, std::string>> cases = {
         {{{"x-priority", "high"}}, "invalid arg 'x-priority' for queue 'q' in vhost '/': \"expected integer, got longstr\""},
@@ -234,17 +234,17 @@ TEST_CASE("consuming needs the queue, and valid consumer arguments") {
         INFO(text);
         ch = h.channel(f.c);
         h.declare_queue(ch, "q");
-        require_error(h.broker.basic_consume(ch, {.queue = "q", .arguments = args}),
+        require_error(h.methods.basic_consume(ch, {.queue = "q", .arguments = args}),
                       ReplyCode::PreconditionFailed, "PRECONDITION_FAILED - " + text);
     }
     // Arguments are checked before exclusive use.
     ch = h.channel(f.c);
-    REQUIRE(h.broker.basic_consume(ch, {.queue = "q", .exclusive = true}).ok());
-    require_error(h.broker.basic_consume(ch, {.queue = "q", .arguments = {{"x-priority", "x"}}}),
+    REQUIRE(h.methods.basic_consume(ch, {.queue = "q", .exclusive = true}).ok());
+    require_error(h.methods.basic_consume(ch, {.queue = "q", .arguments = {{"x-priority", "x"}}}),
                   ReplyCode::PreconditionFailed,
                   "PRECONDITION_FAILED - invalid arg 'x-priority' for queue 'q' in vhost '/': \"expected integer, got longstr\"");
     ch = h.channel(f.c);
-    CHECK(h.broker.basic_consume(ch, {.queue = "q", .arguments = {{"x-priority", std::int64_t{1} << 40}, {"x-other", "v"}}}).ok());
+    CHECK(h.methods.basic_consume(ch, {.queue = "q", .arguments = {{"x-priority", std::int64_t{1} << 40}, {"x-other", "v"}}}).ok());
     CHECK(h.broker.queue("/", "q")->consumers == 1);
 }
 
@@ -255,24 +255,24 @@ TEST_CASE("an exclusive consumer has the queue to itself, either way round") {
     SECTION("exclusive after another consumer") {
         h.consume(f.ch, "q", "a1");
         auto ch = h.channel(f.c);
-        require_error(h.broker.basic_consume(ch, {.queue = "q", .exclusive = true}), ReplyCode::AccessRefused, in_use);
+        require_error(h.methods.basic_consume(ch, {.queue = "q", .exclusive = true}), ReplyCode::AccessRefused, in_use);
     }
     SECTION("another consumer after an exclusive one, from any connection") {
-        REQUIRE(h.broker.basic_consume(f.ch, {.queue = "q", .consumer_tag = "ex", .exclusive = true}).ok());
+        REQUIRE(h.methods.basic_consume(f.ch, {.queue = "q", .consumer_tag = "ex", .exclusive = true}).ok());
         auto& other = h.connect();
         auto och = h.channel(other);
-        require_error(h.broker.basic_consume(och, {.queue = "q"}), ReplyCode::AccessRefused, in_use);
+        require_error(h.methods.basic_consume(och, {.queue = "q"}), ReplyCode::AccessRefused, in_use);
         och = h.channel(other);
-        require_error(h.broker.basic_consume(och, {.queue = "q", .exclusive = true}), ReplyCode::AccessRefused, in_use);
+        require_error(h.methods.basic_consume(och, {.queue = "q", .exclusive = true}), ReplyCode::AccessRefused, in_use);
         // Other uses of the queue go on.
         och = h.channel(other);
-        CHECK(h.broker.basic_get(och, "q", false).ok());
-        CHECK(h.broker.queue_declare(och, {.queue = "q", .passive = true})->consumer_count == 1);
-        require_error(h.broker.queue_delete(och, {.queue = "q", .if_unused = true}), ReplyCode::PreconditionFailed,
+        CHECK(h.methods.basic_get(och, "q", false).ok());
+        CHECK(h.methods.queue_declare(och, {.queue = "q", .passive = true})->consumer_count == 1);
+        require_error(h.methods.queue_delete(och, {.queue = "q", .if_unused = true}), ReplyCode::PreconditionFailed,
                       "PRECONDITION_FAILED - queue 'q' in vhost '/' in use");
         // Once it is cancelled, others may consume.
-        REQUIRE(h.broker.basic_cancel(f.ch, "ex").ok());
-        CHECK(h.broker.basic_consume(h.channel(other), {.queue = "q"}).ok());
+        REQUIRE(h.methods.basic_cancel(f.ch, "ex").ok());
+        CHECK(h.methods.basic_consume(h.channel(other), {.queue = "q"}).ok());
     }
 }
 
@@ -290,18 +290,18 @@ TEST_CASE("consumers of higher x-priority are served first; round-robin within a
 TEST_CASE("basic.cancel stops deliveries but leaves what the consumer holds unacknowledged") {
     Fixture f;
     auto& h = f.h;
-    CHECK(h.broker.basic_cancel(f.ch, "unknown").ok());
+    CHECK(h.methods.basic_cancel(f.ch, "unknown").ok());
     publish_numbered(h, f.ch, "q", 3);
     f.qos(2);
     h.consume(f.ch, "q", "A");
     auto held = f.deliveries();
     CHECK(tagged(held) == Seen{"1:0", "2:1"});
-    REQUIRE(h.broker.basic_cancel(f.ch, "A").ok());
-    auto ok = h.broker.queue_declare(f.ch, {.queue = "q", .passive = true});
+    REQUIRE(h.methods.basic_cancel(f.ch, "A").ok());
+    auto ok = h.methods.queue_declare(f.ch, {.queue = "q", .passive = true});
     CHECK(ok.value() == QueueDeclareOk{"q", 1, 0});
-    REQUIRE(h.broker.basic_ack(f.ch, 1, false).ok());
+    REQUIRE(h.methods.basic_ack(f.ch, 1, false).ok());
     CHECK(h.ready("q") == 1);
-    REQUIRE(h.broker.basic_nack(f.ch, 2, false, true).ok());
+    REQUIRE(h.methods.basic_nack(f.ch, 2, false, true).ok());
     CHECK(h.ready("q") == 2);
     auto g = h.get(f.ch, "q");
     REQUIRE(g);
@@ -325,11 +325,11 @@ TEST_CASE("basic.qos global=false limits each consumer created after it") {
         publish_numbered(h, f.ch, "q", 10);
         auto d = f.deliveries();
         CHECK(who_got_what(d) == Seen{"A:0", "B:1", "C:2", "A:3", "B:4"});
-        REQUIRE(h.broker.basic_ack(f.ch, tag_of(d, "C"), false).ok());
+        REQUIRE(h.methods.basic_ack(f.ch, tag_of(d, "C"), false).ok());
         CHECK(who_got_what(f.deliveries()) == Seen{"C:5"});
-        REQUIRE(h.broker.basic_ack(f.ch, tag_of(d, "A"), false).ok());
+        REQUIRE(h.methods.basic_ack(f.ch, tag_of(d, "A"), false).ok());
         CHECK(who_got_what(f.deliveries()) == Seen{"A:6"});
-        CHECK(h.broker.queue_declare(f.ch, {.queue = "q", .passive = true}).value() == QueueDeclareOk{"q", 3, 3});
+        CHECK(h.methods.queue_declare(f.ch, {.queue = "q", .passive = true}).value() == QueueDeclareOk{"q", 3, 3});
     }
     SECTION("a consumer keeps the prefetch it was created with") {
         f.qos(1);
@@ -358,7 +358,7 @@ TEST_CASE("basic.qos global=true limits the channel's consumers together") {
         publish_numbered(h, f.ch, "q", 10);
         auto d = f.deliveries();
         CHECK(who_got_what(d) == Seen{"A:0", "B:1", "A:2"});
-        REQUIRE(h.broker.basic_ack(f.ch, tag_of(d, "B"), false).ok());
+        REQUIRE(h.methods.basic_ack(f.ch, tag_of(d, "B"), false).ok());
         CHECK(who_got_what(f.deliveries()) == Seen{"B:3"});
     }
     SECTION("together with per-consumer limits") {
@@ -368,7 +368,7 @@ TEST_CASE("basic.qos global=true limits the channel's consumers together") {
         publish_numbered(h, f.ch, "q", 10);
         auto d = f.deliveries();
         CHECK(who_got_what(d) == Seen{"A:0", "B:1"});
-        REQUIRE(h.broker.basic_ack(f.ch, tag_of(d, "A"), false).ok());
+        REQUIRE(h.methods.basic_ack(f.ch, tag_of(d, "A"), false).ok());
         CHECK(who_got_what(f.deliveries()) == Seen{"C:2"});
     }
     SECTION("no-ack deliveries are not counted, but wait while the limit is reached") {
@@ -431,7 +431,7 @@ TEST_CASE("the channel limit counts from what the channel holds when it is first
         f.qos(2, true);
         h.consume(f.ch, "q", "A");
         CHECK(tagged(f.deliveries()) == Seen{"2:1"});
-        REQUIRE(h.broker.basic_ack(f.ch, g->delivery_tag, false).ok());
+        REQUIRE(h.methods.basic_ack(f.ch, g->delivery_tag, false).ok());
         CHECK(f.deliveries().empty());
     }
     SECTION("setting it again keeps the count") {
@@ -448,7 +448,7 @@ TEST_CASE("a prefetch size is not implemented") {
     Fixture f;
     for (bool global : {false, true}) {
         auto ch = f.h.channel(f.h.connect());
-        auto r = f.h.broker.basic_qos(ch, {10, 3, global});
+        auto r = f.h.methods.basic_qos(ch, {10, 3, global});
         require_error(r, ReplyCode::NotImplemented, "NOT_IMPLEMENTED - prefetch_size!=0 (10)");
         CHECK(r.error().closes_connection());
         CHECK(r.error().method() == method::basic_qos);
@@ -466,8 +466,8 @@ TEST_CASE("closing a channel requeues what it held to its place, redelivered") {
     publish_numbered(h, f.ch, "q", 5);
     h.consume(f.ch, "q", "B");
     CHECK(who_got_what(f.deliveries()) == Seen{"A:0", "B:1", "B:2", "B:3"});
-    h.broker.close_channel(f.ch);
-    CHECK(h.broker.queue_declare(h.channel(f.c), {.queue = "q", .passive = true}).value() == QueueDeclareOk{"q", 5, 0});
+    h.methods.close_channel(f.ch);
+    CHECK(h.methods.queue_declare(h.channel(f.c), {.queue = "q", .passive = true}).value() == QueueDeclareOk{"q", 5, 0});
     auto next = h.channel(f.c);
     h.consume(next, "q", "C");
     CHECK(tagged(f.deliveries()) == Seen{"1:0*", "2:1*", "3:2*", "4:3*", "5:4"});
@@ -479,11 +479,11 @@ TEST_CASE("a channel error requeues what that channel held; the connection's oth
     auto ch3 = h.channel(f.c);
     publish_numbered(h, ch3, "q", 2);
     REQUIRE(h.get(ch3, "q"));
-    require_error(h.broker.queue_declare(ch3, {.queue = "nope", .passive = true}), ReplyCode::NotFound,
+    require_error(h.methods.queue_declare(ch3, {.queue = "nope", .passive = true}), ReplyCode::NotFound,
                   "NOT_FOUND - no queue 'nope' in vhost '/'");
     CHECK_FALSE(h.channel_open(ch3));
     CHECK(h.channel_open(f.ch));
-    CHECK(h.broker.queue_declare(f.ch, {.queue = "q", .passive = true})->message_count == 2);
+    CHECK(h.methods.queue_declare(f.ch, {.queue = "q", .passive = true})->message_count == 2);
     auto g = h.get(f.ch, "q", true);
     REQUIRE(g);
     CHECK(g->message->body() == "0");
@@ -498,7 +498,7 @@ TEST_CASE("a connection error closes every channel of the connection") {
     publish_numbered(h, f.ch, "q", 2);
     h.consume(ch2, "q", "A");
     CHECK(h.unacked("q") == 2);
-    auto r = h.broker.exchange_declare(f.ch, {.exchange = "x", .type = "banana"});
+    auto r = h.methods.exchange_declare(f.ch, {.exchange = "x", .type = "banana"});
     REQUIRE_FALSE(r.ok());
     CHECK(r.error().closes_connection());
     CHECK_FALSE(h.channel_open(ch2));
@@ -506,7 +506,7 @@ TEST_CASE("a connection error closes every channel of the connection") {
     CHECK(h.ready("q") == 2);
     CHECK(h.broker.queue("/", "q")->consumers == 0);
     CHECK_FALSE(h.has_queue("mine"));
-    CHECK_FALSE(h.broker.open_channel({f.c.id, 9}).ok());
+    CHECK_FALSE(h.methods.open_channel({f.c.id, 9}).ok());
 }
 
 TEST_CASE("inspection reports a queue's figures as the management API shows them") {

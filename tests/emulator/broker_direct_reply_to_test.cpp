@@ -43,7 +43,7 @@ TEST_CASE("direct reply-to: a reply reaches the requester's consumer, not a queu
     const auto key = f.request();
     CHECK(key.starts_with("amq.rabbitmq.reply-to."));
     CHECK(key.size() > std::string_view("amq.rabbitmq.reply-to.").size());
-    REQUIRE(f.h.broker.confirm_select(f.server).ok());
+    REQUIRE(f.h.methods.confirm_select(f.server).ok());
     f.c.sink.events.clear();
     f.h.publish(f.server, "", key, "reply-1", {}, /*mandatory=*/true);
     f.h.publish(f.server, "", key, "reply-2");
@@ -73,11 +73,11 @@ TEST_CASE("direct reply-to: a reply reaches the requester's consumer, not a queu
 
 TEST_CASE("direct reply-to: consume errors", "[broker][reply_to]") {
     Fixture f;
-    require_error(f.h.broker.basic_consume(f.requester, {reply_to, "", false, false, false, {}}),
+    require_error(f.h.methods.basic_consume(f.requester, {reply_to, "", false, false, false, {}}),
                   ReplyCode::PreconditionFailed, "PRECONDITION_FAILED - reply consumer cannot acknowledge");
     auto ch = f.h.channel(f.c);
     f.h.consume(ch, reply_to, "rpc", true);
-    require_error(f.h.broker.basic_consume(ch, {reply_to, "", false, true, false, {}}),
+    require_error(f.h.methods.basic_consume(ch, {reply_to, "", false, true, false, {}}),
                   ReplyCode::PreconditionFailed, "PRECONDITION_FAILED - reply consumer already set");
 }
 
@@ -85,7 +85,7 @@ TEST_CASE("direct reply-to: asking for a reply without a reply consumer closes t
           "[broker][reply_to]") {
     Fixture f;
     f.h.declare_queue(f.server, "requests");
-    require_error(f.h.broker.basic_publish(f.requester, {"", "requests", false, false},
+    require_error(f.h.methods.basic_publish(f.requester, {"", "requests", false, false},
                                            Message{"request", request_properties()}),
                   ReplyCode::PreconditionFailed, "PRECONDITION_FAILED - fast reply consumer does not exist");
     CHECK(f.h.ready("requests") == 0);
@@ -94,23 +94,23 @@ TEST_CASE("direct reply-to: asking for a reply without a reply consumer closes t
 TEST_CASE("direct reply-to: queue.declare of the pseudo-queue and of a suffix", "[broker][reply_to]") {
     Fixture f;
     for (bool passive : {true, false}) {
-        auto r = f.h.broker.queue_declare(f.server, {reply_to, passive});
+        auto r = f.h.methods.queue_declare(f.server, {reply_to, passive});
         REQUIRE(r.ok());
         CHECK(r.value().queue == reply_to);
         CHECK(r.value().message_count == 0);
         CHECK(r.value().consumer_count == 1);
     }
     auto ch = f.h.channel(f.c);
-    require_error(f.h.broker.queue_declare(ch, {"amq.rabbitmq.reply-tox"}), ReplyCode::NotFound,
+    require_error(f.h.methods.queue_declare(ch, {"amq.rabbitmq.reply-tox"}), ReplyCode::NotFound,
                   "NOT_FOUND - no queue 'amq.rabbitmq.reply-tox' in vhost '/'");
     ch = f.h.channel(f.c);
     const auto tag = f.h.consume(f.requester, reply_to, "", true);
     const auto key = f.request();
-    auto r = f.h.broker.queue_declare(ch, {key, true});
+    auto r = f.h.methods.queue_declare(ch, {key, true});
     REQUIRE(r.ok());
     CHECK(r.value().consumer_count == 1);
-    REQUIRE(f.h.broker.basic_cancel(f.requester, tag).ok());
-    require_error(f.h.broker.queue_declare(ch, {key, true}), ReplyCode::NotFound,
+    REQUIRE(f.h.methods.basic_cancel(f.requester, tag).ok());
+    require_error(f.h.methods.queue_declare(ch, {key, true}), ReplyCode::NotFound,
                   fmt::format("NOT_FOUND - no queue '{}' in vhost '/'", key));
 }
 
@@ -119,7 +119,7 @@ TEST_CASE("direct reply-to: a reply to a cancelled, replaced or closed consumer 
     Fixture f;
     const auto first = f.h.consume(f.requester, reply_to, "", true);
     const auto old_key = f.request();
-    REQUIRE(f.h.broker.basic_cancel(f.requester, first).ok());
+    REQUIRE(f.h.methods.basic_cancel(f.requester, first).ok());
     f.c.sink.events.clear();
     f.h.publish(f.server, "", old_key, "after-cancel");
     f.h.consume(f.requester, reply_to, "second", true);
@@ -128,7 +128,7 @@ TEST_CASE("direct reply-to: a reply to a cancelled, replaced or closed consumer 
     f.h.publish(f.server, "", old_key, "to-old");
     f.h.publish(f.server, "", new_key, "to-new");
     CHECK(who_got_what(f.c.sink.take_deliveries()) == std::vector<std::string>{"second:to-new"});
-    f.h.broker.close_channel(f.requester);
+    f.h.methods.close_channel(f.requester);
     f.h.publish(f.server, "", new_key, "after-close", {}, true);
     REQUIRE(f.c.sink.events.size() == 1);
     CHECK(f.c.sink.events[0].kind == SinkEvent::Kind::Return);
@@ -148,9 +148,9 @@ TEST_CASE("direct reply-to: a CC'd reply key delivers with the publish's routing
     REQUIRE(ds.size() == 1);
     CHECK(ds[0].routing_key == "copies");
     CHECK(f.h.ready("copies") == 1);
-    REQUIRE(f.h.broker.tx_select(f.server).ok());
+    REQUIRE(f.h.methods.tx_select(f.server).ok());
     f.h.publish(f.server, "", key, "in-tx");
     CHECK(who_got_what(f.c.sink.take_deliveries()) == std::vector<std::string>{"rpc:in-tx"});
-    REQUIRE(f.h.broker.tx_rollback(f.server).ok());
+    REQUIRE(f.h.methods.tx_rollback(f.server).ok());
     CHECK(f.c.sink.take_deliveries().empty());
 }

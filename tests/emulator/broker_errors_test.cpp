@@ -28,34 +28,34 @@ Status status(const R& r) {
 
 TEST_CASE("soft errors close the channel, hard errors the connection") {
     const std::vector<Refusal> refusals = {
-        {"reserved exchange name", [](Harness& h, ChannelRef ch) { return h.broker.exchange_declare(ch, {.exchange = "amq.x", .type = "direct"}); },
+        {"reserved exchange name", [](Harness& h, ChannelRef ch) { return h.methods.exchange_declare(ch, {.exchange = "amq.x", .type = "direct"}); },
          ReplyCode::AccessRefused, method::exchange_declare, false},
-        {"missing queue", [](Harness& h, ChannelRef ch) { return status(h.broker.queue_purge(ch, "missing")); },
+        {"missing queue", [](Harness& h, ChannelRef ch) { return status(h.methods.queue_purge(ch, "missing")); },
          ReplyCode::NotFound, method::queue_purge, false},
-        {"missing exchange on bind", [](Harness& h, ChannelRef ch) { return h.broker.queue_bind(ch, {"q", "missing", "k"}); },
+        {"missing exchange on bind", [](Harness& h, ChannelRef ch) { return h.methods.queue_bind(ch, {"q", "missing", "k"}); },
          ReplyCode::NotFound, method::queue_bind, false},
-        {"locked queue", [](Harness& h, ChannelRef ch) { return status(h.broker.queue_declare(ch, {.queue = "q", .exclusive = true})); },
+        {"locked queue", [](Harness& h, ChannelRef ch) { return status(h.methods.queue_declare(ch, {.queue = "q", .exclusive = true})); },
          ReplyCode::ResourceLocked, method::queue_declare, false},
-        {"inequivalent queue", [](Harness& h, ChannelRef ch) { return status(h.broker.queue_declare(ch, {.queue = "q", .durable = true})); },
+        {"inequivalent queue", [](Harness& h, ChannelRef ch) { return status(h.methods.queue_declare(ch, {.queue = "q", .durable = true})); },
          ReplyCode::PreconditionFailed, method::queue_declare, false},
-        {"in-use exchange", [](Harness& h, ChannelRef ch) { return h.broker.exchange_delete(ch, {.exchange = "x", .if_unused = true}); },
+        {"in-use exchange", [](Harness& h, ChannelRef ch) { return h.methods.exchange_delete(ch, {.exchange = "x", .if_unused = true}); },
          ReplyCode::PreconditionFailed, method::exchange_delete, false},
-        {"unknown delivery tag", [](Harness& h, ChannelRef ch) { return h.broker.basic_reject(ch, 5, false); },
+        {"unknown delivery tag", [](Harness& h, ChannelRef ch) { return h.methods.basic_reject(ch, 5, false); },
          ReplyCode::PreconditionFailed, method::basic_reject, false},
-        {"exclusive consumer", [](Harness& h, ChannelRef ch) { return status(h.broker.basic_consume(ch, {.queue = "q", .exclusive = true})); },
+        {"exclusive consumer", [](Harness& h, ChannelRef ch) { return status(h.methods.basic_consume(ch, {.queue = "q", .exclusive = true})); },
          ReplyCode::AccessRefused, method::basic_consume, false},
-        {"unknown exchange type", [](Harness& h, ChannelRef ch) { return h.broker.exchange_declare(ch, {.exchange = "y", .type = "nope"}); },
+        {"unknown exchange type", [](Harness& h, ChannelRef ch) { return h.methods.exchange_declare(ch, {.exchange = "y", .type = "nope"}); },
          ReplyCode::CommandInvalid, method::exchange_declare, true},
         {"consumer tag reuse", [](Harness& h, ChannelRef ch) {
-             (void)h.broker.basic_consume(ch, {.queue = "q", .consumer_tag = "mine"});
-             return status(h.broker.basic_consume(ch, {.queue = "q", .consumer_tag = "mine"}));
+             (void)h.methods.basic_consume(ch, {.queue = "q", .consumer_tag = "mine"});
+             return status(h.methods.basic_consume(ch, {.queue = "q", .consumer_tag = "mine"}));
          },
          ReplyCode::NotAllowed, method::basic_consume, true},
-        {"prefetch size", [](Harness& h, ChannelRef ch) { return h.broker.basic_qos(ch, {1, 0, false}); },
+        {"prefetch size", [](Harness& h, ChannelRef ch) { return h.methods.basic_qos(ch, {1, 0, false}); },
          ReplyCode::NotImplemented, method::basic_qos, true},
-        {"recover without requeue", [](Harness& h, ChannelRef ch) { return h.broker.basic_recover(ch, false); },
+        {"recover without requeue", [](Harness& h, ChannelRef ch) { return h.methods.basic_recover(ch, false); },
          ReplyCode::NotImplemented, method::basic_recover, true},
-        {"immediate", [](Harness& h, ChannelRef ch) { return h.broker.basic_publish(ch, {"", "q", false, true}, Message{}); },
+        {"immediate", [](Harness& h, ChannelRef ch) { return h.methods.basic_publish(ch, {"", "q", false, true}, Message{}); },
          ReplyCode::NotImplemented, method::basic_publish, true},
     };
     for (const auto& r : refusals) {
@@ -108,17 +108,17 @@ TEST_CASE("a refused call changes no state") {
         CHECK(h.broker.exchange("/", "x")->type == "topic");
     };
     const std::vector<std::function<bool(ChannelRef)>> refused = {
-        [&](ChannelRef r) { return h.broker.queue_declare(r, {.queue = "q", .arguments = {{"x-max-length", 5}}}).ok(); },
-        [&](ChannelRef r) { return h.broker.queue_declare(r, {.queue = "new", .arguments = {{"x-max-length", -1}}}).ok(); },
-        [&](ChannelRef r) { return h.broker.exchange_declare(r, {.exchange = "x", .type = "direct"}).ok(); },
-        [&](ChannelRef r) { return h.broker.exchange_declare(r, {.exchange = "new", .type = "direct", .arguments = {{"alternate-exchange", 1}}}).ok(); },
-        [&](ChannelRef r) { return h.broker.queue_bind(r, {"q", "amq.headers", "", {{"x-match", "some"}}}).ok(); },
-        [&](ChannelRef r) { return h.broker.queue_bind(r, {"missing", "x", "k"}).ok(); },
-        [&](ChannelRef r) { return h.broker.exchange_delete(r, {.exchange = "x", .if_unused = true}).ok(); },
-        [&](ChannelRef r) { return h.broker.queue_delete(r, {.queue = "q", .if_empty = true}).ok(); },
-        [&](ChannelRef r) { return h.broker.basic_publish(r, {"x", "a.b"}, Message{"no", {.user_id = "mallory"}}).ok(); },
-        [&](ChannelRef r) { return h.broker.basic_publish(r, {"x", "a.b"}, Message{"no", {.headers = {{"BCC", "q"}}}}).ok(); },
-        [&](ChannelRef r) { return h.broker.basic_consume(r, {.queue = "q", .arguments = {{"x-priority", "top"}}}).ok(); },
+        [&](ChannelRef r) { return h.methods.queue_declare(r, {.queue = "q", .arguments = {{"x-max-length", 5}}}).ok(); },
+        [&](ChannelRef r) { return h.methods.queue_declare(r, {.queue = "new", .arguments = {{"x-max-length", -1}}}).ok(); },
+        [&](ChannelRef r) { return h.methods.exchange_declare(r, {.exchange = "x", .type = "direct"}).ok(); },
+        [&](ChannelRef r) { return h.methods.exchange_declare(r, {.exchange = "new", .type = "direct", .arguments = {{"alternate-exchange", 1}}}).ok(); },
+        [&](ChannelRef r) { return h.methods.queue_bind(r, {"q", "amq.headers", "", {{"x-match", "some"}}}).ok(); },
+        [&](ChannelRef r) { return h.methods.queue_bind(r, {"missing", "x", "k"}).ok(); },
+        [&](ChannelRef r) { return h.methods.exchange_delete(r, {.exchange = "x", .if_unused = true}).ok(); },
+        [&](ChannelRef r) { return h.methods.queue_delete(r, {.queue = "q", .if_empty = true}).ok(); },
+        [&](ChannelRef r) { return h.methods.basic_publish(r, {"x", "a.b"}, Message{"no", {.user_id = "mallory"}}).ok(); },
+        [&](ChannelRef r) { return h.methods.basic_publish(r, {"x", "a.b"}, Message{"no", {.headers = {{"BCC", "q"}}}}).ok(); },
+        [&](ChannelRef r) { return h.methods.basic_consume(r, {.queue = "q", .arguments = {{"x-priority", "top"}}}).ok(); },
     };
     for (std::size_t i = 0; i < refused.size(); ++i) {
         INFO("refusal " << i);

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "warren/emulator/broker.hpp"
+#include "warren/emulator/detail/broker_methods.hpp"
 
 namespace warren::test {
 
@@ -90,6 +91,8 @@ inline std::vector<std::string> who_got_what(const std::vector<SinkEvent>& deliv
 class Harness {
 public:
     Broker broker;
+    /// The AMQP method surface the tests drive, as a client backend does.
+    detail::BrokerMethods methods{broker};
 
     struct Connection {
         ConnectionId id = 0;
@@ -100,51 +103,51 @@ public:
     /// A connection to vhost "/" as guest.
     Connection& connect() {
         auto& c = connections_.emplace_back(std::make_unique<Connection>());
-        auto id = broker.open_connection("/", "guest", c->sink);
+        auto id = methods.open_connection("/", "guest", c->sink);
         REQUIRE(id.ok());
         c->id = id.value();
         return *c;
     }
     ChannelRef channel(Connection& c) {
         ChannelRef ref{c.id, c.next_channel++};
-        REQUIRE(broker.open_channel(ref).ok());
+        REQUIRE(methods.open_channel(ref).ok());
         return ref;
     }
 
     // ---- the calls tests make most ----
     void declare_queue(ChannelRef ch, std::string name, emulator::QueueDeclare m = {}) {
         m.queue = std::move(name);
-        auto r = broker.queue_declare(ch, m);
+        auto r = methods.queue_declare(ch, m);
         REQUIRE(r.ok());
     }
     void declare_exchange(ChannelRef ch, std::string name, std::string type,
                           emulator::ExchangeDeclare m = {}) {
         m.exchange = std::move(name);
         m.type = std::move(type);
-        REQUIRE(broker.exchange_declare(ch, m).ok());
+        REQUIRE(methods.exchange_declare(ch, m).ok());
     }
     void bind(ChannelRef ch, std::string queue, std::string exchange, std::string key,
               FieldTable arguments = {}) {
-        REQUIRE(broker.queue_bind(ch, {std::move(queue), std::move(exchange), std::move(key),
+        REQUIRE(methods.queue_bind(ch, {std::move(queue), std::move(exchange), std::move(key),
                                        std::move(arguments)})
                     .ok());
     }
     void publish(ChannelRef ch, std::string exchange, std::string key, std::string body,
                  BasicProperties properties = {}, bool mandatory = false) {
-        REQUIRE(broker
+        REQUIRE(methods
                     .basic_publish(ch, {std::move(exchange), std::move(key), mandatory, false},
                                    Message{std::move(body), std::move(properties)})
                     .ok());
     }
     /// basic.get; the body of the message, or nullopt for get-empty.
     std::optional<emulator::GetOk> get(ChannelRef ch, std::string queue, bool no_ack = false) {
-        auto r = broker.basic_get(ch, queue, no_ack);
+        auto r = methods.basic_get(ch, queue, no_ack);
         REQUIRE(r.ok());
         return r.value();
     }
     std::string consume(ChannelRef ch, std::string queue, std::string tag = "", bool no_ack = false,
                         FieldTable arguments = {}) {
-        auto r = broker.basic_consume(ch, {std::move(queue), std::move(tag), false, no_ack, false,
+        auto r = methods.basic_consume(ch, {std::move(queue), std::move(tag), false, no_ack, false,
                                            std::move(arguments)});
         REQUIRE(r.ok());
         return r.value();
@@ -165,7 +168,7 @@ public:
     }
     /// Whether the model still has the channel open: cancelling an unknown consumer is a no-op
     /// on an open channel and refused on a closed one.
-    bool channel_open(ChannelRef ch) { return broker.basic_cancel(ch, "no such consumer").ok(); }
+    bool channel_open(ChannelRef ch) { return methods.basic_cancel(ch, "no such consumer").ok(); }
 
 private:
     std::deque<std::unique_ptr<Connection>> connections_;

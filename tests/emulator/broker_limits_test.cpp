@@ -74,7 +74,7 @@ TEST_CASE("reject-publish: the publish over the limit is dropped and nacked, nev
     auto& c = h.connect();
     auto ch = h.channel(c);
     h.declare_queue(ch, "dl");
-    REQUIRE(h.broker.confirm_select(ch).ok());
+    REQUIRE(h.methods.confirm_select(ch).ok());
 
     SECTION("reject-publish dead-letters nothing") {
         h.declare_queue(ch, "q", {.arguments = limited({{"x-max-length", 2}, {"x-overflow", "reject-publish"}})});
@@ -148,7 +148,7 @@ TEST_CASE("a requeue can push a queue over its limit") {
         auto held = h.get(ch, "q");
         REQUIRE(held);
         h.publish(ch, "", "q", "h3");
-        REQUIRE(h.broker.basic_nack(ch, held->delivery_tag, false, true).ok());
+        REQUIRE(h.methods.basic_nack(ch, held->delivery_tag, false, true).ok());
         CHECK(drain(h, ch, "q") == Bodies{"h2", "h3"});
         auto dead = h.get(ch, "dl", true);
         REQUIRE(dead);
@@ -163,7 +163,7 @@ TEST_CASE("a requeue can push a queue over its limit") {
         auto held = h.get(ch, "q");
         REQUIRE(held);
         h.publish(ch, "", "q", "j3");
-        REQUIRE(h.broker.basic_nack(ch, held->delivery_tag, false, true).ok());
+        REQUIRE(h.methods.basic_nack(ch, held->delivery_tag, false, true).ok());
         CHECK(h.ready("q") == 3);
         h.publish(ch, "", "q", "j4");
         CHECK(drain(h, ch, "q") == Bodies{"j1", "j2", "j3"});
@@ -175,7 +175,7 @@ TEST_CASE("a requeue can push a queue over its limit") {
         h.publish(ch, "", "q", "k1");
         REQUIRE(h.get(other, "q"));
         h.publish(ch, "", "q", "k2");
-        h.broker.close_channel(other);
+        h.methods.close_channel(other);
         CHECK(drain(h, ch, "q") == Bodies{"k2"});
         CHECK(drain(h, ch, "dl") == Bodies{"k1"});
     }

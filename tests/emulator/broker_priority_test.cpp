@@ -62,7 +62,7 @@ TEST_CASE("a requeued message returns to its place within its priority") {
     REQUIRE(held);
     CHECK(held->message->body() == "x5");
     h.publish(ch, "", "q", "w5", priority(5));
-    REQUIRE(h.broker.basic_nack(ch, held->delivery_tag, false, true).ok());
+    REQUIRE(h.methods.basic_nack(ch, held->delivery_tag, false, true).ok());
     std::vector<std::string> order;
     while (auto got = h.get(ch, "q", true))
         order.push_back(got->message->body() + (got->redelivered ? "*" : ""));

@@ -146,7 +146,7 @@ TEST_CASE("encoded properties stay with a message until BCC is taken out") {
     const std::string encoded("\x20\x00 as published", 16);
     const FieldTable u64{{"u64", std::uint64_t{18446744073709551615u}}};
 
-    REQUIRE(h.broker.basic_publish(ch, {"", "q", false, false}, Message{"kept", {.headers = u64}}, encoded).ok());
+    REQUIRE(h.methods.basic_publish(ch, {"", "q", false, false}, Message{"kept", {.headers = u64}}, encoded).ok());
     auto got = h.get(ch, "q", true);
     REQUIRE(got);
     CHECK(got->message->encoded_properties() == encoded);
@@ -154,7 +154,7 @@ TEST_CASE("encoded properties stay with a message until BCC is taken out") {
 
     FieldTable with_bcc = u64;
     with_bcc.set("BCC", FieldArray{"q2"});
-    REQUIRE(h.broker.basic_publish(ch, {"", "q", false, false}, Message{"bcc", {.headers = with_bcc}}, encoded).ok());
+    REQUIRE(h.methods.basic_publish(ch, {"", "q", false, false}, Message{"bcc", {.headers = with_bcc}}, encoded).ok());
     for (const char* q : {"q", "q2"}) {
         INFO(q);
         got = h.get(ch, q, true);
@@ -179,12 +179,12 @@ TEST_CASE("a CC or BCC header that is not an array is refused") {
     auto& c = h.connect();
     auto ch = h.channel(c);
     h.declare_queue(ch, "q");
-    auto r = h.broker.basic_publish(ch, {"", "q"}, Message{"b", {.headers = {{"CC", "q"}}}});
+    auto r = h.methods.basic_publish(ch, {"", "q"}, Message{"b", {.headers = {{"CC", "q"}}}});
     require_error(r, ReplyCode::PreconditionFailed,
                   "PRECONDITION_FAILED - invalid message: {unacceptable_type_in_header,\"CC\",longstr}");
     CHECK(r.error().method() == method::basic_publish);
     ch = h.channel(c);
-    require_error(h.broker.basic_publish(ch, {"", "q"}, Message{"b", {.headers = {{"BCC", 5}}}}),
+    require_error(h.methods.basic_publish(ch, {"", "q"}, Message{"b", {.headers = {{"BCC", 5}}}}),
                   ReplyCode::PreconditionFailed,
                   "PRECONDITION_FAILED - invalid message: {unacceptable_type_in_header,\"BCC\",signedint}");
     CHECK(h.ready("q") == 0);
@@ -198,9 +198,9 @@ TEST_CASE("exchange-to-exchange bindings are followed once each, cycles included
     h.declare_exchange(ch, "x1", "direct");
     h.declare_exchange(ch, "x2", "fanout");
     h.declare_exchange(ch, "x3", "topic");
-    REQUIRE(h.broker.exchange_bind(ch, {.destination = "x2", .source = "x1", .routing_key = "k"}).ok());
-    REQUIRE(h.broker.exchange_bind(ch, {.destination = "x3", .source = "x2"}).ok());
-    REQUIRE(h.broker.exchange_bind(ch, {.destination = "x1", .source = "x3", .routing_key = "k"}).ok());
+    REQUIRE(h.methods.exchange_bind(ch, {.destination = "x2", .source = "x1", .routing_key = "k"}).ok());
+    REQUIRE(h.methods.exchange_bind(ch, {.destination = "x3", .source = "x2"}).ok());
+    REQUIRE(h.methods.exchange_bind(ch, {.destination = "x1", .source = "x3", .routing_key = "k"}).ok());
     h.bind(ch, "qa", "x3", "#");
     h.bind(ch, "qa", "x2", "");
     h.bind(ch, "qb", "x1", "k");
@@ -250,7 +250,7 @@ TEST_CASE("an alternate exchange takes what an exchange's own bindings do not") 
     SECTION("routing to an exchange counts as routing: its source's alternate is not used") {
         h.declare_exchange(ch, "empty", "direct");
         h.declare_exchange(ch, "xe", "fanout", {.arguments = {{"alternate-exchange", "ae2"}}});
-        REQUIRE(h.broker.exchange_bind(ch, {.destination = "empty", .source = "xe"}).ok());
+        REQUIRE(h.methods.exchange_bind(ch, {.destination = "empty", .source = "xe"}).ok());
         h.publish(ch, "xe", "k", "lost", {}, true);
         CHECK(drain(h, ch, "qc").empty());
         REQUIRE(of_kind(c.sink, SinkEvent::Kind::Return).size() == 1);
@@ -258,7 +258,7 @@ TEST_CASE("an alternate exchange takes what an exchange's own bindings do not") 
     SECTION("but the destination exchange's alternate is") {
         h.declare_exchange(ch, "ye", "direct", {.arguments = {{"alternate-exchange", "ae2"}}});
         h.declare_exchange(ch, "xe", "fanout");
-        REQUIRE(h.broker.exchange_bind(ch, {.destination = "ye", .source = "xe"}).ok());
+        REQUIRE(h.methods.exchange_bind(ch, {.destination = "ye", .source = "xe"}).ok());
         h.publish(ch, "xe", "k", "via y");
         CHECK(drain(h, ch, "qc") == Bodies{"via y"});
     }
@@ -306,7 +306,7 @@ TEST_CASE("publishing is refused for a missing or internal exchange, a foreign u
     };
     for (const auto& cs : cases) {
         INFO(cs.text);
-        auto r = h.broker.basic_publish(ch, {cs.exchange, "k"}, Message{"b", cs.properties});
+        auto r = h.methods.basic_publish(ch, {cs.exchange, "k"}, Message{"b", cs.properties});
         require_error(r, cs.code, cs.text);
         CHECK_FALSE(r.error().closes_connection());
         CHECK_FALSE(h.channel_open(ch));
@@ -314,7 +314,7 @@ TEST_CASE("publishing is refused for a missing or internal exchange, a foreign u
     }
     CHECK(h.ready("q") == 0);
 
-    auto immediate = h.broker.basic_publish(ch, {"", "q", false, true}, Message{"b"});
+    auto immediate = h.methods.basic_publish(ch, {"", "q", false, true}, Message{"b"});
     require_error(immediate, ReplyCode::NotImplemented, "NOT_IMPLEMENTED - immediate=true");
     CHECK(immediate.error().closes_connection());
 }
@@ -325,7 +325,7 @@ TEST_CASE("confirms count publishes from confirm.select; a return precedes its c
     auto ch = h.channel(c);
     h.declare_queue(ch, "q");
     h.publish(ch, "", "nowhere", "before select", {}, true);
-    REQUIRE(h.broker.confirm_select(ch).ok());
+    REQUIRE(h.methods.confirm_select(ch).ok());
     h.publish(ch, "", "q", "m1");
     h.publish(ch, "", "nowhere", "m2", {}, true);
     h.publish(ch, "", "nowhere", "m3");
@@ -339,5 +339,5 @@ TEST_CASE("confirms count publishes from confirm.select; a return precedes its c
     }
     CHECK(seen == std::vector<std::string>{"return before select", "ack 1", "return m2", "ack 2", "ack 3", "ack 4"});
     // Selecting again is harmless.
-    CHECK(h.broker.confirm_select(ch).ok());
+    CHECK(h.methods.confirm_select(ch).ok());
 }

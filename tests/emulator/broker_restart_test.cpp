@@ -71,7 +71,7 @@ TEST_CASE("restart: durable things and persistent messages survive, the rest van
     // a consumer, which the shutdown cancels.
     auto& other = h.connect();
     auto cch = h.channel(other);
-    REQUIRE(h.broker.basic_qos(cch, {0, 1, false}).ok());
+    REQUIRE(h.methods.basic_qos(cch, {0, 1, false}).ok());
     h.consume(cch, "dq", "c");
     h.consume(cch, "ad", "c-ad");
     REQUIRE(who_got_what(other.sink.take_deliveries()) == Bodies{"c:p1"});
@@ -104,11 +104,11 @@ TEST_CASE("cut_connection: unacknowledged messages return redelivered, exclusive
     for (const char* b : {"c0", "c1", "c2"}) h.publish(ch, "", "q", b);
 
     RecordingSink victim_sink;
-    auto victim = h.broker.open_connection("/", "guest", victim_sink, "victim");
+    auto victim = h.methods.open_connection("/", "guest", victim_sink, "victim");
     REQUIRE(victim.ok());
     const ChannelRef vch{victim.value(), 1};
-    REQUIRE(h.broker.open_channel(vch).ok());
-    REQUIRE(h.broker.queue_declare(vch, {.queue = "excl", .exclusive = true}).ok());
+    REQUIRE(h.methods.open_channel(vch).ok());
+    REQUIRE(h.methods.queue_declare(vch, {.queue = "excl", .exclusive = true}).ok());
     h.consume(vch, "q", "v");
     CHECK(h.unacked("q") == 3);
     REQUIRE(h.broker.connections().size() == 2);

@@ -19,10 +19,10 @@ struct Fixture {
     void publish(int from, int to) {
         for (int i = from; i <= to; ++i) h.publish(pub, "", "q", "m" + std::to_string(i));
     }
-    void qos(ChannelRef ch, std::uint16_t count) { REQUIRE(h.broker.basic_qos(ch, {0, count, false}).ok()); }
+    void qos(ChannelRef ch, std::uint16_t count) { REQUIRE(h.methods.basic_qos(ch, {0, count, false}).ok()); }
     Seen seen() { return who_got_what(c.sink.take_deliveries()); }
     std::uint32_t consumers() {
-        return h.broker.queue_declare(pub, {.queue = "q", .passive = true})->consumer_count;
+        return h.methods.queue_declare(pub, {.queue = "q", .passive = true})->consumer_count;
     }
 };
 
@@ -54,7 +54,7 @@ TEST_CASE("single active consumer: its prefetch holds the queue back; basic.get 
     REQUIRE(g);
     CHECK(g->message->body() == "m2");
     CHECK(g->message_count == 2);
-    REQUIRE(h.broker.basic_ack(ch1, 1, false).ok());
+    REQUIRE(h.methods.basic_ack(ch1, 1, false).ok());
     CHECK(f.seen() == Seen{"c1:m3"});
     CHECK(h.ready("q") == 1);
 }
@@ -76,7 +76,7 @@ TEST_CASE("single active consumer: no_ack ignores prefetch; requeues return to t
         h.consume(ch1, "q", "c1");
         h.consume(ch2, "q", "c2", true);
         CHECK(f.seen() == Seen{"c1:m1", "c1:m2"});
-        REQUIRE(h.broker.basic_nack(ch1, 1, false, true).ok());
+        REQUIRE(h.methods.basic_nack(ch1, 1, false, true).ok());
         auto d = f.c.sink.take_deliveries();
         REQUIRE(d.size() == 1);
         CHECK(d[0].consumer_tag == "c1");
@@ -95,7 +95,7 @@ TEST_CASE("single active consumer: closing its channel hands the queue and its m
     h.consume(ch1, "q", "c1");
     h.consume(ch2, "q", "c2", true);
     CHECK(f.seen() == Seen{"c1:m1"});
-    h.broker.close_channel(ch1);
+    h.methods.close_channel(ch1);
     auto d = f.c.sink.take_deliveries();
     CHECK(who_got_what(d) == Seen{"c2:m1", "c2:m2", "c2:m3"});
     REQUIRE(d.size() == 3);
@@ -114,11 +114,11 @@ TEST_CASE("single active consumer: after basic.cancel the next one is active but
     h.consume(ch1, "q", "c1");
     h.consume(ch2, "q", "c2", true);
     CHECK(f.seen() == Seen{"c1:m1"});
-    REQUIRE(h.broker.basic_cancel(ch1, "c1").ok());
+    REQUIRE(h.methods.basic_cancel(ch1, "c1").ok());
     CHECK(f.seen().empty());
     CHECK(h.ready("q") == 2);
     // An acknowledgement that unblocks no consumer does not run the queue.
-    REQUIRE(h.broker.basic_ack(ch1, 1, false).ok());
+    REQUIRE(h.methods.basic_ack(ch1, 1, false).ok());
     CHECK(f.seen().empty());
     auto g = h.get(ch1, "q", true);
     REQUIRE(g);
@@ -141,16 +141,16 @@ TEST_CASE("single active consumer: the successor is the highest x-priority, then
     h.consume(chs[4], "q", "c5", true);
     f.publish(1, 1);
     CHECK(f.seen() == Seen{"c1:m1"});
-    REQUIRE(h.broker.basic_cancel(chs[0], "c1").ok());
+    REQUIRE(h.methods.basic_cancel(chs[0], "c1").ok());
     f.publish(2, 2);
     CHECK(f.seen() == Seen{"c3:m2"});
-    REQUIRE(h.broker.basic_cancel(chs[2], "c3").ok());
+    REQUIRE(h.methods.basic_cancel(chs[2], "c3").ok());
     f.publish(3, 3);
     CHECK(f.seen() == Seen{"c2:m3"});
-    h.broker.close_channel(chs[1]);
+    h.methods.close_channel(chs[1]);
     f.publish(4, 4);
     CHECK(f.seen() == Seen{"c5:m4"});
-    REQUIRE(h.broker.basic_cancel(chs[4], "c5").ok());
+    REQUIRE(h.methods.basic_cancel(chs[4], "c5").ok());
     f.publish(5, 5);
     CHECK(f.seen() == Seen{"c4:m5"});
 }
@@ -159,8 +159,8 @@ TEST_CASE("single active consumer: an exclusive consume is refused, even on an i
     Fixture f;
     auto& h = f.h;
     auto ch = h.channel(f.c);
-    require_error(h.broker.basic_consume(ch, {.queue = "q", .exclusive = true}), ReplyCode::AccessRefused,
+    require_error(h.methods.basic_consume(ch, {.queue = "q", .exclusive = true}), ReplyCode::AccessRefused,
                   "ACCESS_REFUSED - queue 'q' in vhost '/' in exclusive use");
-    CHECK(h.broker.basic_consume(h.channel(f.c), {.queue = "q"}).ok());
+    CHECK(h.methods.basic_consume(h.channel(f.c), {.queue = "q"}).ok());
     CHECK(f.consumers() == 1);
 }

@@ -88,7 +88,7 @@ TEST_CASE("expiration is a decimal string; x-message-ttl and x-expires have Rabb
     };
     for (const auto& [expiration, text] : refused) {
         INFO(expiration);
-        require_error(h.broker.basic_publish(ch, {"", "q"}, Message{"m", expiring(expiration)}),
+        require_error(h.methods.basic_publish(ch, {"", "q"}, Message{"m", expiring(expiration)}),
                       ReplyCode::PreconditionFailed, text);
         ch = h.channel(c);
     }
@@ -98,15 +98,15 @@ TEST_CASE("expiration is a decimal string; x-message-ttl and x-expires have Rabb
     CHECK(h.ready("q") == 3);
 
     const std::string for_q = "for queue 'bad' in vhost '/': ";
-    require_error(h.broker.queue_declare(ch, {.queue = "bad", .arguments = ttl(-1)}),
+    require_error(h.methods.queue_declare(ch, {.queue = "bad", .arguments = ttl(-1)}),
                   ReplyCode::PreconditionFailed,
                   "PRECONDITION_FAILED - invalid arg 'x-message-ttl' " + for_q + "{value_negative,-1}");
     ch = h.channel(c);
-    require_error(h.broker.queue_declare(ch, {.queue = "bad", .arguments = {{"x-message-ttl", "1000"}}}),
+    require_error(h.methods.queue_declare(ch, {.queue = "bad", .arguments = {{"x-message-ttl", "1000"}}}),
                   ReplyCode::PreconditionFailed,
                   "PRECONDITION_FAILED - invalid arg 'x-message-ttl' " + for_q + "\"expected integer, got longstr\"");
     ch = h.channel(c);
-    require_error(h.broker.queue_declare(ch, {.queue = "bad", .arguments = {{"x-expires", 0}}}),
+    require_error(h.methods.queue_declare(ch, {.queue = "bad", .arguments = {{"x-expires", 0}}}),
                   ReplyCode::PreconditionFailed,
                   "PRECONDITION_FAILED - invalid arg 'x-expires' " + for_q + "{value_zero,0}");
 }
@@ -181,14 +181,14 @@ TEST_CASE("expired messages are never delivered") {
 
     SECTION("not to a consumer whose prefetch frees up after they expired") {
         h.declare_queue(ch, "q", {.arguments = ttl(300)});
-        REQUIRE(h.broker.basic_qos(ch, {0, 1, false}).ok());
+        REQUIRE(h.methods.basic_qos(ch, {0, 1, false}).ok());
         h.consume(ch, "q", "c");
         h.publish(ch, "", "q", "t1");
         h.publish(ch, "", "q", "t2");
         auto d = c.sink.take_deliveries();
         REQUIRE(who_got_what(d) == Bodies{"c:t1"});
         h.broker.advance(400ms);
-        REQUIRE(h.broker.basic_ack(ch, d[0].tag, false).ok());
+        REQUIRE(h.methods.basic_ack(ch, d[0].tag, false).ok());
         CHECK(c.sink.take_deliveries().empty());
     }
 
@@ -199,7 +199,7 @@ TEST_CASE("expired messages are never delivered") {
         auto held = h.get(ch, "q");
         REQUIRE(held);
         h.broker.advance(500ms);
-        REQUIRE(h.broker.basic_nack(ch, held->delivery_tag, false, true).ok());
+        REQUIRE(h.methods.basic_nack(ch, held->delivery_tag, false, true).ok());
         CHECK(h.ready("q") == 1);  // requeued before its time
         h.broker.advance(499ms);
         CHECK(h.ready("q") == 1);
@@ -219,7 +219,7 @@ TEST_CASE("expired messages are never delivered") {
         auto d = c.sink.take_deliveries();
         REQUIRE(d.size() == 1);
         h.broker.advance(700ms);
-        REQUIRE(h.broker.basic_nack(ch, d[0].tag, false, true).ok());
+        REQUIRE(h.methods.basic_nack(ch, d[0].tag, false, true).ok());
         CHECK(c.sink.take_deliveries().empty());  // not redelivered to the consumer
         CHECK(h.ready("q") == 0);
         auto dead = h.get(ch, "dl");
@@ -268,7 +268,7 @@ TEST_CASE("TTL 0: delivered only to a consumer that can take it at once") {
     h.declare_queue(ch, "q", {.arguments = ttl(0)});
 
     SECTION("with no consumer it is discarded, acked under confirms, and never returned") {
-        REQUIRE(h.broker.confirm_select(ch).ok());
+        REQUIRE(h.methods.confirm_select(ch).ok());
         h.publish(ch, "", "q", "m", {}, /*mandatory=*/true);
         REQUIRE(c.sink.events.size() == 1);
         CHECK(c.sink.events[0].kind == SinkEvent::Kind::Confirm);
@@ -278,7 +278,7 @@ TEST_CASE("TTL 0: delivered only to a consumer that can take it at once") {
 
     SECTION("a consumer with room takes it; one at its prefetch limit lets it go") {
         auto consumer_ch = h.channel(c);
-        REQUIRE(h.broker.basic_qos(consumer_ch, {0, 1, false}).ok());
+        REQUIRE(h.methods.basic_qos(consumer_ch, {0, 1, false}).ok());
         h.consume(consumer_ch, "q", "c");
         h.publish(ch, "", "q", "f1");
         h.publish(ch, "", "q", "f2");
@@ -341,17 +341,17 @@ TEST_CASE("x-expires: what counts as use is what RabbitMQ's queue process counts
     REQUIRE(h.get(holder, "held-unacked"));
 
     h.broker.advance(1000ms);
-    REQUIRE(h.broker.queue_purge(ch, "purge").ok());
+    REQUIRE(h.methods.queue_purge(ch, "purge").ok());
     h.bind(ch, "bind", "amq.direct", "k");
-    REQUIRE(h.broker.queue_unbind(ch, {"unbind", "amq.direct", "k", {}}).ok());
+    REQUIRE(h.methods.queue_unbind(ch, {"unbind", "amq.direct", "k", {}}).ok());
     h.publish(ch, "", "publish", "m");
     CHECK_FALSE(h.get(ch, "get-empty"));
     CHECK(h.get(ch, "get", true));
     declare("redeclare");
-    REQUIRE(h.broker.queue_declare(ch, {.queue = "passive", .passive = true}).ok());
-    REQUIRE(h.broker.basic_cancel(ch, "cancelled").ok());
-    h.broker.close_channel(other);
-    h.broker.close_channel(holder);  // requeues the message it held
+    REQUIRE(h.methods.queue_declare(ch, {.queue = "passive", .passive = true}).ok());
+    REQUIRE(h.methods.basic_cancel(ch, "cancelled").ok());
+    h.methods.close_channel(other);
+    h.methods.close_channel(holder);  // requeues the message it held
 
     h.broker.advance(2000ms);  // 3000 ms after the declarations
     for (const char* gone : {"purge", "bind", "unbind", "publish"}) {
@@ -380,7 +380,7 @@ TEST_CASE("x-expires: a queue with a consumer past its period counts from the co
     CHECK_FALSE(h.broker.next_deadline());
     h.broker.advance(2500ms);
     CHECK(h.has_queue("q"));
-    REQUIRE(h.broker.basic_cancel(ch, "c").ok());
+    REQUIRE(h.methods.basic_cancel(ch, "c").ok());
     CHECK(h.broker.next_deadline() == h.broker.now() + 2000ms);
     h.broker.advance(1999ms);
     CHECK(h.has_queue("q"));

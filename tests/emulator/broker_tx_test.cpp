@@ -32,22 +32,22 @@ TEST_CASE("tx: commit and rollback need tx.select; tx and confirms exclude each 
     Harness h;
     auto& c = h.connect();
     auto ch = h.channel(c);
-    require_error(h.broker.tx_commit(ch), ReplyCode::PreconditionFailed,
+    require_error(h.methods.tx_commit(ch), ReplyCode::PreconditionFailed,
                   "PRECONDITION_FAILED - channel is not transactional");
     CHECK_FALSE(h.channel_open(ch));
     ch = h.channel(c);
-    require_error(h.broker.tx_rollback(ch), ReplyCode::PreconditionFailed,
+    require_error(h.methods.tx_rollback(ch), ReplyCode::PreconditionFailed,
                   "PRECONDITION_FAILED - channel is not transactional");
     ch = h.channel(c);
-    REQUIRE(h.broker.tx_select(ch).ok());
-    REQUIRE(h.broker.tx_select(ch).ok());  // a second select is fine
-    auto refused = h.broker.confirm_select(ch);
+    REQUIRE(h.methods.tx_select(ch).ok());
+    REQUIRE(h.methods.tx_select(ch).ok());  // a second select is fine
+    auto refused = h.methods.confirm_select(ch);
     require_error(refused, ReplyCode::PreconditionFailed,
                   "PRECONDITION_FAILED - cannot switch from tx to confirm mode");
     CHECK(refused.error().method() == method::confirm_select);
     ch = h.channel(c);
-    REQUIRE(h.broker.confirm_select(ch).ok());
-    refused = h.broker.tx_select(ch);
+    REQUIRE(h.methods.confirm_select(ch).ok());
+    refused = h.methods.tx_select(ch);
     require_error(refused, ReplyCode::PreconditionFailed,
                   "PRECONDITION_FAILED - cannot switch from confirm to tx mode");
     CHECK(refused.error().method() == method::tx_select);
@@ -59,20 +59,20 @@ TEST_CASE("tx: publishes reach their queues at commit; rollback drops them") {
     auto ch = h.channel(c);
     auto other = h.channel(c);
     h.declare_queue(ch, "q");
-    REQUIRE(h.broker.tx_select(ch).ok());
+    REQUIRE(h.methods.tx_select(ch).ok());
     h.publish(ch, "", "q", "m1");
     h.publish(ch, "", "q", "m2");
     CHECK(h.ready("q") == 0);
     CHECK_FALSE(h.get(other, "q", true));
-    REQUIRE(h.broker.tx_commit(ch).ok());
+    REQUIRE(h.methods.tx_commit(ch).ok());
     CHECK(h.ready("q") == 2);
     h.publish(ch, "", "q", "m3");
-    REQUIRE(h.broker.tx_rollback(ch).ok());
-    REQUIRE(h.broker.tx_commit(ch).ok());  // empty; the channel stays transactional
+    REQUIRE(h.methods.tx_rollback(ch).ok());
+    REQUIRE(h.methods.tx_commit(ch).ok());  // empty; the channel stays transactional
     CHECK(h.ready("q") == 2);
     h.publish(ch, "", "q", "m4");
     CHECK(h.ready("q") == 2);
-    REQUIRE(h.broker.tx_commit(ch).ok());
+    REQUIRE(h.methods.tx_commit(ch).ok());
     CHECK(drain(h, other, "q") == Bodies{"m1", "m2", "m4"});
 }
 
@@ -85,11 +85,11 @@ TEST_CASE("tx: a publish is routed when it arrives, delivered at commit") {
     h.declare_queue(ch, "q1");
     h.declare_queue(ch, "q2");
     h.bind(ch, "q1", "x", "k");
-    REQUIRE(h.broker.tx_select(ch).ok());
+    REQUIRE(h.methods.tx_select(ch).ok());
     h.publish(ch, "x", "k", "m1", {}, /*mandatory=*/true);
-    REQUIRE(h.broker.queue_unbind(other, {"q1", "x", "k", {}}).ok());
+    REQUIRE(h.methods.queue_unbind(other, {"q1", "x", "k", {}}).ok());
     h.bind(other, "q2", "x", "k");
-    REQUIRE(h.broker.tx_commit(ch).ok());
+    REQUIRE(h.methods.tx_commit(ch).ok());
     CHECK(h.ready("q1") == 1);
     CHECK(h.ready("q2") == 0);
     CHECK(kinds(c.sink) == std::vector<std::string>{"commit-ok"});
@@ -102,15 +102,15 @@ TEST_CASE("tx: the queues a publish was routed to are looked up by name at commi
     auto other = h.channel(c);
     h.declare_queue(ch, "gone");
     h.declare_queue(ch, "again");
-    REQUIRE(h.broker.tx_select(ch).ok());
+    REQUIRE(h.methods.tx_select(ch).ok());
     h.publish(ch, "", "gone", "m1", {}, /*mandatory=*/true);
     h.publish(ch, "", "gone", "m2");
     h.publish(ch, "", "again", "m3", {}, /*mandatory=*/true);
     CHECK(c.sink.events.empty());  // no return when the publish arrives
-    REQUIRE(h.broker.queue_delete(other, {"gone"}).ok());
-    REQUIRE(h.broker.queue_delete(other, {"again"}).ok());
+    REQUIRE(h.methods.queue_delete(other, {"gone"}).ok());
+    REQUIRE(h.methods.queue_delete(other, {"again"}).ok());
     h.declare_queue(other, "again");
-    REQUIRE(h.broker.tx_commit(ch).ok());
+    REQUIRE(h.methods.tx_commit(ch).ok());
     CHECK(kinds(c.sink) == std::vector<std::string>{"return m1", "commit-ok"});
     CHECK(c.sink.events[0].reply_code == 312);
     CHECK(c.sink.events[0].reply_text == "NO_ROUTE");
@@ -122,9 +122,9 @@ TEST_CASE("tx: a publish to a missing exchange fails when it arrives") {
     auto& c = h.connect();
     auto ch = h.channel(c);
     h.declare_queue(ch, "q");
-    REQUIRE(h.broker.tx_select(ch).ok());
+    REQUIRE(h.methods.tx_select(ch).ok());
     h.publish(ch, "", "q", "m1");
-    require_error(h.broker.basic_publish(ch, {"missing", "k", false, false}, Message{"m2", {}}),
+    require_error(h.methods.basic_publish(ch, {"missing", "k", false, false}, Message{"m2", {}}),
                   ReplyCode::NotFound, "NOT_FOUND - no exchange 'missing' in vhost '/'");
     CHECK_FALSE(h.channel_open(ch));
     CHECK(h.ready("q") == 0);  // the transaction went with the channel
@@ -139,27 +139,27 @@ TEST_CASE("tx: where commit-ok falls among the returns and deliveries of the com
     h.declare_queue(ch, "q");
     h.declare_queue(ch, "held");
     h.consume(ch, "q", "c");
-    REQUIRE(h.broker.basic_qos(ch, {0, 1, false}).ok());
+    REQUIRE(h.methods.basic_qos(ch, {0, 1, false}).ok());
     h.consume(ch, "held", "h");
     h.publish(ch, "", "held", "h1");
     h.publish(ch, "", "held", "h2");
-    REQUIRE(h.broker.tx_select(ch).ok());
+    REQUIRE(h.methods.tx_select(ch).ok());
     c.sink.events.clear();
     h.publish(ch, "", "q", "p1");
     h.publish(ch, "", "nowhere", "r1", {}, /*mandatory=*/true);
-    REQUIRE(h.broker.basic_ack(ch, 1, false).ok());  // h1: frees "h" for h2 at commit
+    REQUIRE(h.methods.basic_ack(ch, 1, false).ok());  // h1: frees "h" for h2 at commit
     CHECK(c.sink.events.empty());
-    REQUIRE(h.broker.tx_commit(ch).ok());
+    REQUIRE(h.methods.tx_commit(ch).ok());
     CHECK(kinds(c.sink) == std::vector<std::string>{"return r1", "deliver p1", "deliver h2", "commit-ok"});
     // Without a publish that reaches a queue, commit-ok comes before what the acks cause.
     c.sink.events.clear();
     h.publish(ch, "", "held", "h3");
-    REQUIRE(h.broker.tx_commit(ch).ok());
+    REQUIRE(h.methods.tx_commit(ch).ok());
     CHECK(kinds(c.sink) == std::vector<std::string>{"commit-ok"});
     c.sink.events.clear();
     h.publish(ch, "", "nowhere", "r2", {}, /*mandatory=*/true);
-    REQUIRE(h.broker.basic_ack(ch, 3, false).ok());  // h2: frees "h" for h3 at commit
-    REQUIRE(h.broker.tx_commit(ch).ok());
+    REQUIRE(h.methods.basic_ack(ch, 3, false).ok());  // h2: frees "h" for h3 at commit
+    REQUIRE(h.methods.tx_commit(ch).ok());
     CHECK(kinds(c.sink) == std::vector<std::string>{"return r2", "commit-ok", "deliver h3"});
 }
 
@@ -168,9 +168,9 @@ TEST_CASE("tx: an unknown delivery tag is refused when the ack arrives") {
     auto& c = h.connect();
     auto ch = h.channel(c);
     h.declare_queue(ch, "q");
-    REQUIRE(h.broker.tx_select(ch).ok());
+    REQUIRE(h.methods.tx_select(ch).ok());
     h.publish(ch, "", "q", "m1");
-    auto r = h.broker.basic_ack(ch, 7, false);
+    auto r = h.methods.basic_ack(ch, 7, false);
     require_error(r, ReplyCode::PreconditionFailed, "PRECONDITION_FAILED - unknown delivery tag 7");
     CHECK(r.error().method() == method::basic_ack);
     CHECK_FALSE(h.channel_open(ch));
@@ -183,14 +183,14 @@ TEST_CASE("tx: an acknowledged delivery leaves the unacknowledged list until rol
     auto ch = h.channel(c);
     h.declare_queue(ch, "q");
     for (const char* b : {"m1", "m2"}) h.publish(ch, "", "q", b);
-    REQUIRE(h.broker.tx_select(ch).ok());
+    REQUIRE(h.methods.tx_select(ch).ok());
     REQUIRE(h.get(ch, "q"));
     REQUIRE(h.get(ch, "q"));
-    REQUIRE(h.broker.basic_ack(ch, 1, false).ok());
+    REQUIRE(h.methods.basic_ack(ch, 1, false).ok());
     CHECK(h.unacked("q") == 2);  // the queue still holds it
-    REQUIRE(h.broker.tx_rollback(ch).ok());
-    REQUIRE(h.broker.basic_ack(ch, 1, false).ok());  // back on the list
-    require_error(h.broker.basic_ack(ch, 1, false), ReplyCode::PreconditionFailed,
+    REQUIRE(h.methods.tx_rollback(ch).ok());
+    REQUIRE(h.methods.basic_ack(ch, 1, false).ok());  // back on the list
+    require_error(h.methods.basic_ack(ch, 1, false), ReplyCode::PreconditionFailed,
                   "PRECONDITION_FAILED - unknown delivery tag 1");
     // The close requeues both: the one acknowledged in the transaction too.
     CHECK(h.ready("q") == 2);
@@ -208,14 +208,14 @@ TEST_CASE("tx: acks, nacks and rejects take effect at commit, in the order they 
     auto ch = h.channel(c);
     h.declare_queue(ch, "q");
     for (const char* b : {"m1", "m2", "m3", "m4"}) h.publish(ch, "", "q", b);
-    REQUIRE(h.broker.tx_select(ch).ok());
+    REQUIRE(h.methods.tx_select(ch).ok());
     for (int i = 0; i < 4; ++i) REQUIRE(h.get(ch, "q"));
-    REQUIRE(h.broker.basic_ack(ch, 1, false).ok());
-    REQUIRE(h.broker.basic_nack(ch, 3, true, true).ok());  // 2 and 3
-    REQUIRE(h.broker.basic_reject(ch, 4, true).ok());
+    REQUIRE(h.methods.basic_ack(ch, 1, false).ok());
+    REQUIRE(h.methods.basic_nack(ch, 3, true, true).ok());  // 2 and 3
+    REQUIRE(h.methods.basic_reject(ch, 4, true).ok());
     CHECK(h.ready("q") == 0);
     CHECK(h.unacked("q") == 4);
-    REQUIRE(h.broker.tx_commit(ch).ok());
+    REQUIRE(h.methods.tx_commit(ch).ok());
     CHECK(h.ready("q") == 3);
     CHECK(h.unacked("q") == 0);
     auto got = h.get(ch, "q");
@@ -233,12 +233,12 @@ TEST_CASE("tx: at commit the publishes go before the acknowledgements") {
     h.declare_queue(ch, "q",
                     {.arguments = {{"x-dead-letter-exchange", ""}, {"x-dead-letter-routing-key", "dead"}}});
     h.publish(ch, "", "q", "rejected");
-    REQUIRE(h.broker.tx_select(ch).ok());
+    REQUIRE(h.methods.tx_select(ch).ok());
     REQUIRE(h.get(ch, "q"));
-    REQUIRE(h.broker.basic_reject(ch, 1, false).ok());
+    REQUIRE(h.methods.basic_reject(ch, 1, false).ok());
     h.publish(ch, "", "dead", "published");
     CHECK(h.ready("dead") == 0);
-    REQUIRE(h.broker.tx_commit(ch).ok());
+    REQUIRE(h.methods.tx_commit(ch).ok());
     CHECK(drain(h, ch, "dead") == Bodies{"published", "rejected"});
 }
 
@@ -249,14 +249,14 @@ TEST_CASE("tx: a consumer's prefetch is freed at commit, not by the ack") {
     h.declare_queue(ch, "q");
     h.publish(ch, "", "q", "m1");
     h.publish(ch, "", "q", "m2");
-    REQUIRE(h.broker.basic_qos(ch, {0, 1, false}).ok());
-    REQUIRE(h.broker.tx_select(ch).ok());
+    REQUIRE(h.methods.basic_qos(ch, {0, 1, false}).ok());
+    REQUIRE(h.methods.tx_select(ch).ok());
     h.consume(ch, "q", "c");
     CHECK(who_got_what(c.sink.take_deliveries()) == Bodies{"c:m1"});
-    REQUIRE(h.broker.basic_ack(ch, 1, false).ok());
+    REQUIRE(h.methods.basic_ack(ch, 1, false).ok());
     CHECK(c.sink.take_deliveries().empty());
     CHECK(h.ready("q") == 1);
-    REQUIRE(h.broker.tx_commit(ch).ok());
+    REQUIRE(h.methods.tx_commit(ch).ok());
     CHECK(who_got_what(c.sink.take_deliveries()) == Bodies{"c:m2"});
 }
 
@@ -266,11 +266,11 @@ TEST_CASE("tx: closing a channel drops its publishes and requeues its acknowledg
     auto ch = h.channel(c);
     h.declare_queue(ch, "q");
     h.publish(ch, "", "q", "m1");
-    REQUIRE(h.broker.tx_select(ch).ok());
+    REQUIRE(h.methods.tx_select(ch).ok());
     REQUIRE(h.get(ch, "q"));
-    REQUIRE(h.broker.basic_ack(ch, 1, false).ok());
+    REQUIRE(h.methods.basic_ack(ch, 1, false).ok());
     h.publish(ch, "", "q", "m2");
-    h.broker.close_channel(ch);
+    h.methods.close_channel(ch);
     auto other = h.channel(c);
     auto got = h.get(other, "q", true);
     REQUIRE(got);
@@ -286,15 +286,15 @@ TEST_CASE("tx: basic.recover requeues only what the transaction has not acknowle
     h.declare_queue(ch, "q");
     h.publish(ch, "", "q", "a");
     h.publish(ch, "", "q", "b");
-    REQUIRE(h.broker.tx_select(ch).ok());
+    REQUIRE(h.methods.tx_select(ch).ok());
     REQUIRE(h.get(ch, "q"));
     REQUIRE(h.get(ch, "q"));
-    REQUIRE(h.broker.basic_ack(ch, 1, false).ok());
-    REQUIRE(h.broker.basic_recover(ch, true).ok());
+    REQUIRE(h.methods.basic_ack(ch, 1, false).ok());
+    REQUIRE(h.methods.basic_recover(ch, true).ok());
     CHECK(h.ready("q") == 1);
-    REQUIRE(h.broker.tx_rollback(ch).ok());
-    REQUIRE(h.broker.basic_ack(ch, 1, false).ok());
-    REQUIRE(h.broker.tx_commit(ch).ok());
+    REQUIRE(h.methods.tx_rollback(ch).ok());
+    REQUIRE(h.methods.basic_ack(ch, 1, false).ok());
+    REQUIRE(h.methods.tx_commit(ch).ok());
     CHECK(h.ready("q") == 1);
     CHECK(h.unacked("q") == 0);
 }
@@ -307,12 +307,12 @@ TEST_CASE("tx: acknowledgements of a deleted queue's messages commit as nothing"
     h.declare_queue(ch, "q");
     h.publish(ch, "", "q", "m1");
     h.publish(ch, "", "q", "m2");
-    REQUIRE(h.broker.basic_qos(ch, {0, 1, false}).ok());
-    REQUIRE(h.broker.tx_select(ch).ok());
+    REQUIRE(h.methods.basic_qos(ch, {0, 1, false}).ok());
+    REQUIRE(h.methods.tx_select(ch).ok());
     h.consume(ch, "q", "c");
-    REQUIRE(h.broker.basic_ack(ch, 1, false).ok());
-    REQUIRE(h.broker.queue_delete(other, {"q"}).ok());
-    REQUIRE(h.broker.tx_commit(ch).ok());
-    REQUIRE(h.broker.tx_rollback(ch).ok());
+    REQUIRE(h.methods.basic_ack(ch, 1, false).ok());
+    REQUIRE(h.methods.queue_delete(other, {"q"}).ok());
+    REQUIRE(h.methods.tx_commit(ch).ok());
+    REQUIRE(h.methods.tx_rollback(ch).ok());
     CHECK(h.channel_open(ch));
 }

@@ -31,7 +31,7 @@ TEST_CASE("trace_route explains each binding of each exchange visited") {
     h.bind(ch, "qa", "x", "a");
     h.bind(ch, "qb", "x", "b");
     h.declare_exchange(ch, "inner", "fanout");
-    REQUIRE(h.broker.exchange_bind(ch, {.destination = "inner", .source = "x", .routing_key = "b"}).ok());
+    REQUIRE(h.methods.exchange_bind(ch, {.destination = "inner", .source = "x", .routing_key = "b"}).ok());
     h.bind(ch, "qb", "inner", "");
 
     SECTION("matched bindings, followed through an exchange, each queue once") {

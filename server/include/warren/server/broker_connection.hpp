@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "warren/emulator/broker.hpp"
+#include "warren/emulator/detail/broker_methods.hpp"
 #include "warren/protocol/server_connection.hpp"
 #include "warren/server/log.hpp"
 #include "warren/server/options.hpp"
@@ -181,7 +182,7 @@ private:
     ChannelState* channel_state(std::uint16_t channel);
     bool model_open() const noexcept { return id_.has_value(); }
 
-    Broker& broker_;
+    detail::BrokerMethods methods_;
     const ServerOptions& options_;
     const Logger& log_;
     Peer peer_;
