@@ -20,54 +20,6 @@
 #include "warren/protocol/reply_code.hpp"
 #include "warren/protocol/wire.hpp"
 
-namespace warren::method {
-// The ids reply_code.hpp does not already name.
-inline constexpr MethodId connection_start{10, 10};
-inline constexpr MethodId connection_start_ok{10, 11};
-inline constexpr MethodId connection_secure{10, 20};
-inline constexpr MethodId connection_secure_ok{10, 21};
-inline constexpr MethodId connection_tune{10, 30};
-inline constexpr MethodId connection_tune_ok{10, 31};
-inline constexpr MethodId connection_open_ok{10, 41};
-inline constexpr MethodId connection_close{10, 50};
-inline constexpr MethodId connection_close_ok{10, 51};
-inline constexpr MethodId connection_blocked{10, 60};
-inline constexpr MethodId connection_unblocked{10, 61};
-inline constexpr MethodId connection_update_secret{10, 70};
-inline constexpr MethodId connection_update_secret_ok{10, 71};
-inline constexpr MethodId channel_open_ok{20, 11};
-inline constexpr MethodId channel_flow{20, 20};
-inline constexpr MethodId channel_flow_ok{20, 21};
-inline constexpr MethodId channel_close{20, 40};
-inline constexpr MethodId channel_close_ok{20, 41};
-inline constexpr MethodId access_request{30, 10};
-inline constexpr MethodId access_request_ok{30, 11};
-inline constexpr MethodId exchange_declare_ok{40, 11};
-inline constexpr MethodId exchange_delete_ok{40, 21};
-inline constexpr MethodId exchange_bind_ok{40, 31};
-inline constexpr MethodId exchange_unbind_ok{40, 51};
-inline constexpr MethodId queue_declare_ok{50, 11};
-inline constexpr MethodId queue_bind_ok{50, 21};
-inline constexpr MethodId queue_purge_ok{50, 31};
-inline constexpr MethodId queue_delete_ok{50, 41};
-inline constexpr MethodId queue_unbind_ok{50, 51};
-inline constexpr MethodId basic_qos_ok{60, 11};
-inline constexpr MethodId basic_consume_ok{60, 21};
-inline constexpr MethodId basic_cancel_ok{60, 31};
-inline constexpr MethodId basic_return{60, 50};
-inline constexpr MethodId basic_deliver{60, 60};
-inline constexpr MethodId basic_get_ok{60, 71};
-inline constexpr MethodId basic_get_empty{60, 72};
-inline constexpr MethodId basic_recover_ok{60, 111};
-inline constexpr MethodId basic_credit{60, 200};
-inline constexpr MethodId basic_credit_ok{60, 201};
-inline constexpr MethodId basic_credit_drained{60, 202};
-inline constexpr MethodId tx_select_ok{90, 11};
-inline constexpr MethodId tx_commit_ok{90, 21};
-inline constexpr MethodId tx_rollback_ok{90, 31};
-inline constexpr MethodId confirm_select_ok{85, 11};
-}  // namespace warren::method
-
 namespace warren::protocol {
 
 /// connection.start
