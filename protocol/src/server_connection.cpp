@@ -60,29 +60,23 @@ std::string reply_text(const AmqpError& e) {
     return text;
 }
 
-/// The client methods a RabbitMQ channel hands to the broker.
+constexpr std::uint32_t method_key(MethodId id) {
+    return (std::uint32_t{id.class_id} << 16) | id.method_id;
+}
+
+/// The client methods a RabbitMQ channel hands to the broker: those amqp_methods.def marks
+/// `handler`.
 bool served_by_broker(MethodId id) {
-    switch (id.class_id) {
-        case 40:  // exchange.declare, delete, bind, unbind
-            return id.method_id == 10 || id.method_id == 20 || id.method_id == 30 ||
-                   id.method_id == 40;
-        case 50:  // queue.declare, bind, purge, delete, unbind
-            return id.method_id == 10 || id.method_id == 20 || id.method_id == 30 ||
-                   id.method_id == 40 || id.method_id == 50;
-        case 60:  // basic.qos, consume, cancel, get, ack, reject, recover-async, recover, nack,
-                  // credit
-            switch (id.method_id) {
-                case 10: case 20: case 30: case 70: case 80: case 90: case 100: case 110:
-                case 120: case 200:
-                    return true;
-                default:
-                    return false;
-            }
-        case 85: return id.method_id == 10;  // confirm.select
-        case 90:                             // tx.select, commit, rollback
-            return id.method_id == 10 || id.method_id == 20 || id.method_id == 30;
+#define WARREN_AMQP_DISPATCH_handler true
+#define WARREN_AMQP_DISPATCH_engine false
+    switch (method_key(id)) {
+#define WARREN_METHOD(Struct, snake, class_id, method_id, name, content, dispatch) \
+    case method_key(method::snake): return WARREN_AMQP_DISPATCH_##dispatch;
+#include "warren/protocol/amqp_methods.def"
         default: return false;
     }
+#undef WARREN_AMQP_DISPATCH_handler
+#undef WARREN_AMQP_DISPATCH_engine
 }
 
 /// PLAIN as rabbit_auth_mechanism_plain reads it: exactly NUL user NUL password, the

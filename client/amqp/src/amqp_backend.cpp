@@ -28,6 +28,7 @@
 #include "amqp_conversion.hpp"
 #include "warren/amqp/uri.hpp"
 #include "warren/connection.hpp"
+#include "warren/protocol/methods.hpp"
 
 namespace warren {
 namespace amqp {
@@ -56,34 +57,11 @@ MethodId method_id(amqp_method_number_t method) {
     return {static_cast<std::uint16_t>(method >> 16), static_cast<std::uint16_t>(method & 0xFFFF)};
 }
 
+/// RabbitMQ's name for the method ("basic.cancel_ok"); rabbitmq-c's own for a pair warren's
+/// list does not know.
 std::string_view method_name(amqp_method_number_t method) {
-    switch (method) {
-        case AMQP_CONNECTION_CLOSE_METHOD: return "connection.close";
-        case AMQP_CHANNEL_OPEN_METHOD: return "channel.open";
-        case AMQP_CHANNEL_CLOSE_METHOD: return "channel.close";
-        case AMQP_CHANNEL_CLOSE_OK_METHOD: return "channel.close-ok";
-        case AMQP_EXCHANGE_DECLARE_METHOD: return "exchange.declare";
-        case AMQP_EXCHANGE_DELETE_METHOD: return "exchange.delete";
-        case AMQP_EXCHANGE_BIND_METHOD: return "exchange.bind";
-        case AMQP_EXCHANGE_UNBIND_METHOD: return "exchange.unbind";
-        case AMQP_QUEUE_DECLARE_METHOD: return "queue.declare";
-        case AMQP_QUEUE_BIND_METHOD: return "queue.bind";
-        case AMQP_QUEUE_PURGE_METHOD: return "queue.purge";
-        case AMQP_QUEUE_DELETE_METHOD: return "queue.delete";
-        case AMQP_QUEUE_UNBIND_METHOD: return "queue.unbind";
-        case AMQP_BASIC_QOS_METHOD: return "basic.qos";
-        case AMQP_BASIC_CONSUME_METHOD: return "basic.consume";
-        case AMQP_BASIC_CANCEL_METHOD: return "basic.cancel";
-        case AMQP_BASIC_CANCEL_OK_METHOD: return "basic.cancel-ok";
-        case AMQP_BASIC_PUBLISH_METHOD: return "basic.publish";
-        case AMQP_BASIC_GET_METHOD: return "basic.get";
-        case AMQP_BASIC_ACK_METHOD: return "basic.ack";
-        case AMQP_BASIC_REJECT_METHOD: return "basic.reject";
-        case AMQP_BASIC_RECOVER_METHOD: return "basic.recover";
-        case AMQP_BASIC_NACK_METHOD: return "basic.nack";
-        case AMQP_CONFIRM_SELECT_METHOD: return "confirm.select";
-        default: return amqp_method_name(method);
-    }
+    const std::string_view name = protocol::method_name(method_id(method));
+    return name.empty() ? std::string_view(amqp_method_name(method)) : name;
 }
 
 timeval to_timeval(std::chrono::milliseconds ms) {

@@ -47,33 +47,13 @@ struct MethodId {
     friend bool operator==(const MethodId&, const MethodId&) = default;
 };
 
+/// Every method's MethodId, named as in amqp_methods.def (method::basic_publish), and `none`
+/// for an error no method caused.
 namespace method {
 inline constexpr MethodId none{0, 0};
-inline constexpr MethodId connection_open{10, 40};
-inline constexpr MethodId channel_open{20, 10};
-inline constexpr MethodId exchange_declare{40, 10};
-inline constexpr MethodId exchange_delete{40, 20};
-inline constexpr MethodId exchange_bind{40, 30};
-inline constexpr MethodId exchange_unbind{40, 40};
-inline constexpr MethodId queue_declare{50, 10};
-inline constexpr MethodId queue_bind{50, 20};
-inline constexpr MethodId queue_purge{50, 30};
-inline constexpr MethodId queue_delete{50, 40};
-inline constexpr MethodId queue_unbind{50, 50};
-inline constexpr MethodId basic_qos{60, 10};
-inline constexpr MethodId basic_consume{60, 20};
-inline constexpr MethodId basic_cancel{60, 30};
-inline constexpr MethodId basic_publish{60, 40};
-inline constexpr MethodId basic_get{60, 70};
-inline constexpr MethodId basic_ack{60, 80};
-inline constexpr MethodId basic_reject{60, 90};
-inline constexpr MethodId basic_recover_async{60, 100};
-inline constexpr MethodId basic_recover{60, 110};
-inline constexpr MethodId basic_nack{60, 120};
-inline constexpr MethodId confirm_select{85, 10};
-inline constexpr MethodId tx_select{90, 10};
-inline constexpr MethodId tx_commit{90, 20};
-inline constexpr MethodId tx_rollback{90, 30};
+#define WARREN_METHOD(Struct, snake, class_id, method_id, name, content, dispatch) \
+    inline constexpr MethodId snake{class_id, method_id};
+#include "warren/protocol/amqp_methods.def"
 }  // namespace method
 
 /// An AMQP error as the broker reports it: reply code, reply text ("NOT_FOUND - no queue 'q'
