@@ -13,19 +13,18 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <deque>
 #include <functional>
 #include <initializer_list>
 #include <map>
 #include <memory>
 #include <optional>
-#include <set>
 #include <string>
 #include <variant>
 
 #include <fmt/format.h>
 
 #include "amqp_conversion.hpp"
+#include "client_core.hpp"
 #include "warren/amqp/uri.hpp"
 #include "warren/connection.hpp"
 #include "warren/protocol/methods.hpp"
@@ -47,11 +46,6 @@ constexpr std::chrono::milliseconds close_timeout = 5s;
 constexpr std::size_t max_batch = 1024;
 
 const AmqpError closed_by_client(ReplyCode::Success, "closed by the client");
-
-template <class... F>
-struct Overloaded : F... {
-    using F::operator()...;
-};
 
 MethodId method_id(amqp_method_number_t method) {
     return {static_cast<std::uint16_t>(method >> 16), static_cast<std::uint16_t>(method & 0xFFFF)};
@@ -93,20 +87,6 @@ private:
     std::string what_;
 };
 
-struct Consumer {
-    ConsumerCallback callback;
-    bool no_ack = false;
-};
-
-/// A consumer that is no longer: cancelled by the client (basic.cancel-ok) or by the broker
-/// (basic.cancel, e.g. its queue was deleted). Queued behind the deliveries that preceded it,
-/// so those still reach the callback.
-struct ConsumerGone {
-    std::string consumer_tag;
-    std::shared_ptr<Consumer> consumer;
-    bool by_broker = false;
-};
-
 /// basic.deliver, basic.return or basic.get-ok whose header and body frames are arriving.
 struct Incoming {
     std::variant<Delivery, Returned> what;
@@ -131,37 +111,17 @@ struct PendingCall {
     }
 };
 
-/// What the connection knows of one of its channels. Shared by the channel's handle, the
-/// connection's table of open channels and the events queued for it, so that a handle never
-/// reaches a later channel that reuses its id.
-struct ChannelState {
-    explicit ChannelState(std::uint16_t channel_id) : id(channel_id) {}
-
-    const std::uint16_t id;
-    /// Why the channel is closed, once it is.
-    std::optional<AmqpError> closed_by;
-    std::map<std::string, std::shared_ptr<Consumer>, std::less<>> consumers;
-    std::shared_ptr<ReturnCallback> on_return;
-    std::shared_ptr<ConfirmCallback> on_confirm;
-
-    bool confirm_mode = false;
-    /// Publish sequence numbers count from 1 after confirm.select, as the broker counts them.
-    std::uint64_t next_publish_tag = 1;
-    std::set<std::uint64_t> unconfirmed;
-    /// Whether a nack arrived since the last wait_for_confirms.
-    bool nacked = false;
+/// A channel's frames in flight, on top of its client core. Shared by the channel's handle,
+/// the connection's table of open channels and the events queued for it, so that a handle
+/// never reaches a later channel that reuses its id.
+struct ChannelState final : detail::ChannelCore {
+    using ChannelCore::ChannelCore;
 
     std::optional<Incoming> incoming;
     PendingCall* pending = nullptr;
 };
 
-struct Event {
-    std::shared_ptr<ChannelState> channel;
-    std::variant<Delivery, Returned, Confirm, ConsumerGone> what;
-};
-
-class AmqpConnection final : public detail::ConnectionBackend,
-                             public std::enable_shared_from_this<AmqpConnection> {
+class AmqpConnection final : public detail::ConnectionCore {
 public:
     using ReplyReader = std::function<void(const amqp_method_t&)>;
 
@@ -180,12 +140,8 @@ public:
     AmqpConnection& operator=(const AmqpConnection&) = delete;
 
     std::shared_ptr<detail::ChannelBackend> open_channel() override;
-    std::size_t process_events(std::chrono::milliseconds timeout) override;
     void close() override;
-    bool is_open() const override { return !lost_ && !closed_by_; }
 
-    /// Throws unless the connection and `channel` are open.
-    void ensure_usable(const ChannelState& channel) const;
     /// Sends `method` and waits for one of `replies`, handling all else that arrives. Returns
     /// basic.get-ok's message, nullopt for any other answer. Throws AmqpError when the broker
     /// refuses this method, ChannelClosed / ConnectionClosed when an earlier method's error
@@ -199,12 +155,13 @@ public:
     void publish(ChannelState& channel, std::string_view exchange, std::string_view routing_key,
                  const Message& message, bool mandatory);
     void close_channel(ChannelState& channel);
-    bool wait_for_confirms(ChannelState& channel, std::chrono::milliseconds timeout);
-    /// Drops the consumer once the deliveries that arrived before its cancel-ok are dispatched.
-    void forget_consumer(const std::shared_ptr<ChannelState>& channel, std::string consumer_tag);
 
 private:
-    void ensure_open() const;
+    /// Reads frames until one arrives or `deadline` passes.
+    bool await_broker(Clock::time_point deadline) override { return read_frame(deadline); }
+    /// Reads the frames already arrived, until max_batch events wait.
+    void take_in_sent() override;
+
     [[noreturn]] void throw_failure(const ChannelState& channel, amqp_method_number_t method) const;
     /// Gives the connection up after a transport failure; throws ClientError with `what`.
     [[noreturn]] void lose(std::string what);
@@ -219,29 +176,23 @@ private:
     void handle_connection_method(const amqp_method_t& method);
     void complete_content(const std::shared_ptr<ChannelState>& channel);
     void mark_closed(ChannelState& channel, const AmqpError& why);
-    /// Runs the callbacks of the queued events in arrival order; returns how many events from
-    /// the broker it handled.
-    std::size_t dispatch();
 
     amqp_connection_state_t state_;
     const std::string endpoint_;
     const std::uint16_t channel_max_;
     std::uint32_t next_channel_id_ = 1;
     std::map<std::uint16_t, std::shared_ptr<ChannelState>> channels_;
-    std::deque<Event> events_;
-    std::optional<AmqpError> closed_by_;
-    std::optional<std::string> lost_;
     bool closing_ = false;
     bool close_ok_received_ = false;
 };
 
-class AmqpChannel final : public detail::ChannelBackend {
+class AmqpChannel final : public detail::ChannelHandleCore {
 public:
     AmqpChannel(std::shared_ptr<AmqpConnection> connection, std::shared_ptr<ChannelState> state)
-        : connection_(std::move(connection)), state_(std::move(state)) {}
+        : ChannelHandleCore(connection, state),
+          connection_(std::move(connection)),
+          state_(std::move(state)) {}
 
-    std::uint16_t id() const override { return state_->id; }
-    bool is_open() const override { return connection_->is_open() && !state_->closed_by; }
     void close() override { connection_->close_channel(*state_); }
 
     void exchange_declare(std::string_view exchange, std::string_view type,
@@ -399,8 +350,7 @@ public:
                                   static_cast<const amqp_basic_consume_ok_t*>(m.decoded)
                                       ->consumer_tag);
                           });
-        state_->consumers[tag] =
-            std::make_shared<Consumer>(Consumer{std::move(callback), options.no_ack});
+        connection_->add_consumer(*state_, tag, std::move(callback), options.no_ack);
         return tag;
     }
 
@@ -409,7 +359,7 @@ public:
         request.consumer_tag = to_bytes(consumer_tag);
         connection_->call(*state_, AMQP_BASIC_CANCEL_METHOD, &request,
                           {AMQP_BASIC_CANCEL_OK_METHOD});
-        connection_->forget_consumer(state_, std::string(consumer_tag));
+        connection_->cancel_consumer(state_, consumer_tag);
     }
 
     void basic_ack(std::uint64_t delivery_tag, bool multiple) override {
@@ -445,11 +395,7 @@ public:
         amqp_confirm_select_t request{};
         connection_->call(*state_, AMQP_CONFIRM_SELECT_METHOD, &request,
                           {AMQP_CONFIRM_SELECT_OK_METHOD});
-        state_->confirm_mode = true;
-    }
-
-    bool wait_for_confirms(std::chrono::milliseconds timeout) override {
-        return connection_->wait_for_confirms(*state_, timeout);
+        state_->select_confirms();
     }
 
     void tx_select() override {
@@ -466,14 +412,6 @@ public:
         amqp_tx_rollback_t request{};
         connection_->call(*state_, AMQP_TX_ROLLBACK_METHOD, &request,
                           {AMQP_TX_ROLLBACK_OK_METHOD});
-    }
-
-    void on_return(ReturnCallback callback) override {
-        state_->on_return = std::make_shared<ReturnCallback>(std::move(callback));
-    }
-
-    void on_confirm(ConfirmCallback callback) override {
-        state_->on_confirm = std::make_shared<ConfirmCallback>(std::move(callback));
     }
 
 private:
@@ -589,8 +527,7 @@ void AmqpConnection::close() {
     } catch (const ClientError&) {
         // The socket failed while closing; it is closed all the same.
     }
-    lost_.reset();
-    if (!closed_by_) closed_by_ = closed_by_client;
+    settle_closed_by_client();
     drop_socket();
 }
 
@@ -601,27 +538,18 @@ void AmqpConnection::drop_socket() noexcept {
 }
 
 void AmqpConnection::lose(std::string what) {
-    lost_ = what;
+    note_lost(what);
     drop_socket();
     throw ClientError(std::move(what));
 }
 
-void AmqpConnection::ensure_open() const {
-    if (lost_) throw ClientError(*lost_);
-    if (closed_by_) throw ConnectionClosed(*closed_by_);
-}
-
-void AmqpConnection::ensure_usable(const ChannelState& channel) const {
-    ensure_open();
-    if (channel.closed_by) throw ChannelClosed(*channel.closed_by);
-}
-
 void AmqpConnection::throw_failure(const ChannelState& channel,
                                    amqp_method_number_t method) const {
-    if (lost_) throw ClientError(*lost_);
-    const AmqpError& error = closed_by_ ? *closed_by_ : *channel.closed_by;
+    const std::optional<AmqpError> connection_error = connection_closed_by();
+    if (!connection_error) ensure_open();  // lost
+    const AmqpError& error = connection_error ? *connection_error : *channel.closed_by();
     if (error.method() == method_id(method)) throw error;
-    if (closed_by_) throw ConnectionClosed(error);
+    if (connection_error) throw ConnectionClosed(error);
     throw ChannelClosed(error);
 }
 
@@ -647,7 +575,8 @@ std::shared_ptr<detail::ChannelBackend> AmqpConnection::open_channel() {
     channels_.emplace(id, channel);
     amqp_channel_open_t request{};
     call(*channel, AMQP_CHANNEL_OPEN_METHOD, &request, {AMQP_CHANNEL_OPEN_OK_METHOD});
-    return std::make_shared<AmqpChannel>(shared_from_this(), std::move(channel));
+    return std::make_shared<AmqpChannel>(
+        std::static_pointer_cast<AmqpConnection>(shared_from_this()), std::move(channel));
 }
 
 void AmqpConnection::send(std::uint16_t channel, amqp_method_number_t method, void* request) {
@@ -666,7 +595,7 @@ std::optional<Delivery> AmqpConnection::call(ChannelState& channel, amqp_method_
                                              std::initializer_list<amqp_method_number_t> replies,
                                              const ReplyReader& read) {
     ensure_usable(channel);
-    send(channel.id, method, request);
+    send(channel.id(), method, request);
     PendingCall pending{replies, read};
     channel.pending = &pending;
     struct Unregister {
@@ -676,11 +605,11 @@ std::optional<Delivery> AmqpConnection::call(ChannelState& channel, amqp_method_
 
     const auto deadline = Clock::now() + reply_timeout;
     while (!pending.answered) {
-        if (!is_open() || channel.closed_by) throw_failure(channel, method);
+        if (!is_open() || channel.is_closed()) throw_failure(channel, method);
         if (!read_frame(deadline))
             lose(fmt::format("no answer to {} on channel {} from {} within {} ms; connection "
                              "given up",
-                             method_name(method), channel.id, endpoint_, reply_timeout.count()));
+                             method_name(method), channel.id(), endpoint_, reply_timeout.count()));
     }
     return std::move(pending.got);
 }
@@ -688,7 +617,7 @@ std::optional<Delivery> AmqpConnection::call(ChannelState& channel, amqp_method_
 void AmqpConnection::send_async(const ChannelState& channel, amqp_method_number_t method,
                                 void* request) {
     ensure_usable(channel);
-    send(channel.id, method, request);
+    send(channel.id(), method, request);
 }
 
 void AmqpConnection::publish(ChannelState& channel, std::string_view exchange,
@@ -698,17 +627,17 @@ void AmqpConnection::publish(ChannelState& channel, std::string_view exchange,
     Arena arena;
     const amqp_basic_properties_t properties = to_amqp(message.properties, arena);
     const int status =
-        amqp_basic_publish(state_, channel.id, to_bytes(exchange), to_bytes(routing_key),
+        amqp_basic_publish(state_, channel.id(), to_bytes(exchange), to_bytes(routing_key),
                            mandatory, /*immediate=*/0, &properties, to_bytes(message.body));
     // The method frame may be out before a later frame fails: the connection cannot go on.
     if (status != AMQP_STATUS_OK)
         lose(fmt::format("connection to {} lost while sending basic.publish: {}", endpoint_,
                          describe_status(status, errno)));
-    if (channel.confirm_mode) channel.unconfirmed.insert(channel.next_publish_tag++);
+    channel.note_publish();
 }
 
 void AmqpConnection::close_channel(ChannelState& channel) {
-    if (!is_open() || channel.closed_by) return;
+    if (!is_open() || channel.is_closed()) return;
     amqp_channel_close_t request{};
     request.reply_code = AMQP_REPLY_SUCCESS;
     request.reply_text = to_bytes(closed_by_client.reply_text());
@@ -721,43 +650,10 @@ void AmqpConnection::close_channel(ChannelState& channel) {
     mark_closed(channel, closed_by_client);
 }
 
-bool AmqpConnection::wait_for_confirms(ChannelState& channel, std::chrono::milliseconds timeout) {
-    const auto deadline = Clock::now() + timeout;
-    for (;;) {
-        dispatch();
-        ensure_usable(channel);
-        if (channel.unconfirmed.empty()) {
-            const bool all_acked = !channel.nacked;
-            channel.nacked = false;
-            return all_acked;
-        }
-        if (!read_frame(deadline))
-            throw ClientError(fmt::format(
-                "{} publishes on channel {} still unconfirmed by {} after {} ms",
-                channel.unconfirmed.size(), channel.id, endpoint_, timeout.count()));
-    }
-}
-
-void AmqpConnection::forget_consumer(const std::shared_ptr<ChannelState>& channel,
-                                     std::string consumer_tag) {
-    auto it = channel->consumers.find(consumer_tag);
-    if (it == channel->consumers.end()) return;
-    const bool deliveries_queued = std::any_of(events_.begin(), events_.end(), [&](const Event& e) {
-        const auto* delivery = std::get_if<Delivery>(&e.what);
-        return e.channel == channel && delivery != nullptr &&
-               delivery->consumer_tag == consumer_tag;
-    });
-    if (!deliveries_queued) {
-        channel->consumers.erase(it);
-        return;
-    }
-    events_.push_back(Event{channel, ConsumerGone{std::move(consumer_tag), it->second, false}});
-}
-
 void AmqpConnection::mark_closed(ChannelState& channel, const AmqpError& why) {
-    channel.closed_by = why;
+    channel.mark_closed(why);
     channel.incoming.reset();
-    if (auto it = channels_.find(channel.id); it != channels_.end() && it->second.get() == &channel)
+    if (auto it = channels_.find(channel.id()); it != channels_.end() && it->second.get() == &channel)
         channels_.erase(it);
 }
 
@@ -834,12 +730,12 @@ void AmqpConnection::handle_method(const std::shared_ptr<ChannelState>& channel,
         }
         case AMQP_BASIC_ACK_METHOD: {
             const auto* m = static_cast<const amqp_basic_ack_t*>(method.decoded);
-            events_.push_back(Event{channel, Confirm{m->delivery_tag, m->multiple != 0, true}});
+            push(channel, Confirm{m->delivery_tag, m->multiple != 0, true});
             return;
         }
         case AMQP_BASIC_NACK_METHOD: {
             const auto* m = static_cast<const amqp_basic_nack_t*>(method.decoded);
-            events_.push_back(Event{channel, Confirm{m->delivery_tag, m->multiple != 0, false}});
+            push(channel, Confirm{m->delivery_tag, m->multiple != 0, false});
             return;
         }
         case AMQP_BASIC_CANCEL_METHOD: {
@@ -847,14 +743,11 @@ void AmqpConnection::handle_method(const std::shared_ptr<ChannelState>& channel,
             const auto* m = static_cast<const amqp_basic_cancel_t*>(method.decoded);
             std::string tag = to_string(m->consumer_tag);
             const bool nowait = m->nowait != 0;
-            auto it = channel->consumers.find(tag);
-            events_.push_back(Event{
-                channel, ConsumerGone{tag, it == channel->consumers.end() ? nullptr : it->second,
-                                      true}});
+            push(channel, detail::BrokerCancelled{tag});
             if (!nowait) {
                 amqp_basic_cancel_ok_t ok{};
                 ok.consumer_tag = to_bytes(tag);
-                send(channel->id, AMQP_BASIC_CANCEL_OK_METHOD, &ok);
+                send(channel->id(), AMQP_BASIC_CANCEL_OK_METHOD, &ok);
             }
             return;
         }
@@ -863,7 +756,7 @@ void AmqpConnection::handle_method(const std::shared_ptr<ChannelState>& channel,
             mark_closed(*channel,
                         error_of(m->reply_code, m->reply_text, m->class_id, m->method_id));
             amqp_channel_close_ok_t ok{};
-            send(channel->id, AMQP_CHANNEL_CLOSE_OK_METHOD, &ok);
+            send(channel->id(), AMQP_CHANNEL_CLOSE_OK_METHOD, &ok);
             return;
         }
         default:
@@ -891,7 +784,7 @@ void AmqpConnection::handle_connection_method(const amqp_method_t& method) {
     switch (method.id) {
         case AMQP_CONNECTION_CLOSE_METHOD: {
             const auto* m = static_cast<const amqp_connection_close_t*>(method.decoded);
-            closed_by_ = error_of(m->reply_code, m->reply_text, m->class_id, m->method_id);
+            note_closed(error_of(m->reply_code, m->reply_text, m->class_id, m->method_id));
             amqp_connection_close_ok_t ok{};
             // The broker closes the socket after close-ok; a failure to send it changes nothing.
             amqp_send_method(state_, 0, AMQP_CONNECTION_CLOSE_OK_METHOD, &ok);
@@ -917,69 +810,12 @@ void AmqpConnection::complete_content(const std::shared_ptr<ChannelState>& chann
         }
         return;
     }
-    std::visit([&](auto& what) { events_.push_back(Event{channel, std::move(what)}); },
-               incoming.what);
+    std::visit([&](auto& what) { push(channel, std::move(what)); }, incoming.what);
 }
 
-std::size_t AmqpConnection::dispatch() {
-    // A callback may drop the last handle to this connection.
-    const std::shared_ptr<AmqpConnection> keep_alive = shared_from_this();
-    std::size_t handled = 0;
-    while (!events_.empty() && is_open()) {
-        Event event = std::move(events_.front());
-        events_.pop_front();
-        ChannelState& channel = *event.channel;
-        handled += std::visit(
-            Overloaded{
-                [&](const Delivery& delivery) -> std::size_t {
-                    auto it = channel.consumers.find(delivery.consumer_tag);
-                    if (it == channel.consumers.end()) return 0;
-                    const std::shared_ptr<Consumer> consumer = it->second;
-                    // Once the channel is closed the broker has requeued what awaited an ack:
-                    // handing it out would invite an ack that cannot be sent. A no-ack
-                    // delivery is the consumer's to keep.
-                    if (channel.closed_by && !consumer->no_ack) return 0;
-                    consumer->callback(delivery);
-                    return 1;
-                },
-                [&](const Returned& returned) -> std::size_t {
-                    const std::shared_ptr<ReturnCallback> callback = channel.on_return;
-                    if (callback && *callback) (*callback)(returned);
-                    return 1;
-                },
-                [&](const Confirm& confirm) -> std::size_t {
-                    auto& unconfirmed = channel.unconfirmed;
-                    if (confirm.multiple)
-                        unconfirmed.erase(unconfirmed.begin(),
-                                          unconfirmed.upper_bound(confirm.delivery_tag));
-                    else
-                        unconfirmed.erase(confirm.delivery_tag);
-                    if (!confirm.ack) channel.nacked = true;
-                    const std::shared_ptr<ConfirmCallback> callback = channel.on_confirm;
-                    if (callback && *callback) (*callback)(confirm);
-                    return 1;
-                },
-                [&](const ConsumerGone& gone) -> std::size_t {
-                    auto it = channel.consumers.find(gone.consumer_tag);
-                    if (it != channel.consumers.end() && it->second == gone.consumer)
-                        channel.consumers.erase(it);
-                    return gone.by_broker ? 1 : 0;
-                },
-            },
-            event.what);
+void AmqpConnection::take_in_sent() {
+    while (queued_events() < max_batch && is_open() && read_frame(Clock::now())) {
     }
-    return handled;
-}
-
-std::size_t AmqpConnection::process_events(std::chrono::milliseconds timeout) {
-    ensure_open();
-    const auto deadline = Clock::now() + timeout;
-    while (events_.empty() && is_open() && read_frame(deadline)) {
-    }
-    while (events_.size() < max_batch && is_open() && read_frame(Clock::now())) {
-    }
-    ensure_open();
-    return dispatch();
 }
 
 }  // namespace

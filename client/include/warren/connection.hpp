@@ -37,7 +37,9 @@ public:
 
     std::uint16_t id() const { return b_->id(); }
     bool is_open() const { return b_->is_open(); }
-    /// channel.close; unacknowledged messages return to their queues.
+    /// channel.close; unacknowledged messages return to their queues. Deliveries already
+    /// received but not yet dispatched are dropped then (so are they when an error closes the
+    /// channel), except no-ack ones, which still reach their consumer.
     void close() { b_->close(); }
 
     void exchange_declare(std::string_view exchange, std::string_view type = "direct",
@@ -133,7 +135,10 @@ public:
     /// Opens a new channel.
     Channel channel() { return Channel(b_->open_channel()); }
     /// Runs the callbacks for everything the broker has sent; with a timeout, waits up to it
-    /// for the first event. Returns how many events it dispatched.
+    /// for the first event. Returns how many events it dispatched: deliveries handed to a
+    /// consumer, and returns, confirms and the broker's consumer cancellations (whether or not
+    /// a callback is set for them). Throws ConnectionClosed once the connection is closed, ClientError once
+    /// it is lost; what was still queued then is not dispatched.
     std::size_t process_events(std::chrono::milliseconds timeout = std::chrono::milliseconds(0)) {
         return b_->process_events(timeout);
     }
