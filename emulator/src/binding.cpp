@@ -1,7 +1,7 @@
-#include "warren/emulator/binding.hpp"
+#include "binding.hpp"
 
-#include "warren/emulator/exchange.hpp"
-#include "warren/emulator/queue.hpp"
+#include "exchange.hpp"
+#include "queue.hpp"
 
 namespace warren::emulator {
 

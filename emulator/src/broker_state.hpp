@@ -11,9 +11,9 @@
 #include <vector>
 
 #include "warren/emulator/broker.hpp"
-#include "warren/emulator/exchange.hpp"
+#include "exchange.hpp"
 #include "warren/emulator/methods.hpp"
-#include "warren/emulator/queue.hpp"
+#include "queue.hpp"
 
 namespace warren::emulator {
 

@@ -3,7 +3,7 @@
 
 #include <array>
 
-#include "warren/emulator/queue_arguments.hpp"
+#include "queue_arguments.hpp"
 
 namespace warren::emulator {
 

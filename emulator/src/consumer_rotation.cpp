@@ -1,4 +1,4 @@
-#include "warren/emulator/consumer.hpp"
+#include "consumer.hpp"
 
 #include <algorithm>
 

@@ -1,4 +1,4 @@
-#include "warren/emulator/dead_letter.hpp"
+#include "dead_letter.hpp"
 
 #include <algorithm>
 #include <chrono>

@@ -1,4 +1,4 @@
-#include "warren/emulator/exchange.hpp"
+#include "exchange.hpp"
 
 #include <algorithm>
 

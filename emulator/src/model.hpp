@@ -25,7 +25,7 @@
 #include <vector>
 
 #include "broker_state.hpp"
-#include "warren/emulator/dead_letter.hpp"
+#include "dead_letter.hpp"
 #include "warren/emulator/result.hpp"
 #include "warren/emulator/route_trace.hpp"
 

@@ -1,4 +1,4 @@
-#include "warren/emulator/queue.hpp"
+#include "queue.hpp"
 
 #include <algorithm>
 #include <stdexcept>

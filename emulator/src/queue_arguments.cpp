@@ -1,4 +1,4 @@
-#include "warren/emulator/queue_arguments.hpp"
+#include "queue_arguments.hpp"
 
 #include <array>
 #include <charconv>

@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "warren/emulator/consumer.hpp"
+#include "consumer.hpp"
 
 using namespace warren::emulator;
 

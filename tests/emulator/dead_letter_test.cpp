@@ -2,7 +2,7 @@
 // then rejected from another, and a message rejected three times from the same queue.
 #include <catch2/catch.hpp>
 
-#include "warren/emulator/dead_letter.hpp"
+#include "dead_letter.hpp"
 
 using namespace warren;
 using namespace warren::emulator;

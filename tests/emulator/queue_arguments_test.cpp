@@ -2,7 +2,7 @@
 // each expiration).
 #include <catch2/catch.hpp>
 
-#include "warren/emulator/queue_arguments.hpp"
+#include "queue_arguments.hpp"
 
 using namespace warren;
 using namespace warren::emulator;

@@ -1,7 +1,7 @@
 // Queue: ready messages in order, requeue to the original place, and the byte count.
 #include <catch2/catch.hpp>
 
-#include "warren/emulator/queue.hpp"
+#include "queue.hpp"
 
 using namespace warren;
 using namespace warren::emulator;

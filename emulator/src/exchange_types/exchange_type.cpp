@@ -1,4 +1,4 @@
-#include "warren/emulator/exchange_type.hpp"
+#include "exchange_type.hpp"
 
 #include "types.hpp"
 

@@ -10,7 +10,7 @@
 #include <fmt/format.h>
 
 #include "types.hpp"
-#include "warren/emulator/exchange_types/topic_trie.hpp"
+#include "exchange_types/topic_trie.hpp"
 
 namespace warren::emulator {
 namespace {

@@ -1,4 +1,4 @@
-#include "warren/emulator/exchange_types/topic_trie.hpp"
+#include "exchange_types/topic_trie.hpp"
 
 #include <algorithm>
 #include <string>

@@ -6,7 +6,7 @@
 #include <memory>
 #include <string_view>
 
-#include "warren/emulator/exchange_type.hpp"
+#include "exchange_type.hpp"
 
 namespace warren::emulator {
 

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "warren/emulator/exchange_type.hpp"
+#include "exchange_type.hpp"
 
 using namespace warren;
 using namespace warren::emulator;

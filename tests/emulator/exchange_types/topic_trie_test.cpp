@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "warren/emulator/exchange_types/topic_trie.hpp"
+#include "exchange_types/topic_trie.hpp"
 
 using namespace warren::emulator;
 

@@ -48,9 +48,6 @@ public:
     virtual void on_confirm(ChannelId channel, std::uint64_t sequence, bool multiple, bool ack) = 0;
     /// The broker cancelled a consumer (its queue was deleted): basic.cancel from the server.
     virtual void on_consumer_cancelled(ChannelId channel, std::string_view consumer_tag) = 0;
-    /// The broker closed a channel on its own account (an error found after the call that
-    /// caused it had returned, e.g. a publish to a missing exchange).
-    virtual void on_channel_closed(ChannelId channel, const AmqpError& error) = 0;
     /// The broker closed the whole connection (restart, forced close).
     virtual void on_connection_closed(const AmqpError& error) = 0;
     /// The connection was cut as a network failure cuts it (Broker::cut_connection): no close

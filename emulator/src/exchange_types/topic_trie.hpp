@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "warren/emulator/binding.hpp"
+#include "binding.hpp"
 
 namespace warren::emulator {
 

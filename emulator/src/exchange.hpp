@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "warren/emulator/binding.hpp"
-#include "warren/emulator/exchange_type.hpp"
+#include "binding.hpp"
+#include "exchange_type.hpp"
 
 namespace warren::emulator {
 

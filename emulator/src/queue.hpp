@@ -13,10 +13,10 @@
 #include <string>
 #include <vector>
 
-#include "warren/emulator/binding.hpp"
+#include "binding.hpp"
 #include "warren/emulator/clock.hpp"
-#include "warren/emulator/consumer.hpp"
-#include "warren/emulator/queue_arguments.hpp"
+#include "consumer.hpp"
+#include "queue_arguments.hpp"
 #include "warren/emulator/sink.hpp"
 #include "warren/emulator/stored_message.hpp"
 
