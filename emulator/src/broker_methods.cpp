@@ -185,14 +185,14 @@ Status BrokerMethods::basic_recover(ChannelRef ref, bool requeue) {
 }
 
 Status BrokerMethods::confirm_select(ChannelRef ref) {
-    return on_channel<Status>(ref, method::confirm_select, [&](Model& model, ChannelState& ch) {
-        return emulator::confirm_select(model, ch);
+    return on_channel<Status>(ref, method::confirm_select, [&](Model&, ChannelState& ch) {
+        return emulator::confirm_select(ch);
     });
 }
 
 Status BrokerMethods::tx_select(ChannelRef ref) {
-    return on_channel<Status>(ref, method::tx_select, [&](Model& model, ChannelState& ch) {
-        return emulator::tx_select(model, ch);
+    return on_channel<Status>(ref, method::tx_select, [&](Model&, ChannelState& ch) {
+        return emulator::tx_select(ch);
     });
 }
 
@@ -203,8 +203,8 @@ Status BrokerMethods::tx_commit(ChannelRef ref) {
 }
 
 Status BrokerMethods::tx_rollback(ChannelRef ref) {
-    return on_channel<Status>(ref, method::tx_rollback, [&](Model& model, ChannelState& ch) {
-        return emulator::tx_rollback(model, ch);
+    return on_channel<Status>(ref, method::tx_rollback, [&](Model&, ChannelState& ch) {
+        return emulator::tx_rollback(ch);
     });
 }
 

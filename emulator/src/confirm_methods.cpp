@@ -3,7 +3,7 @@
 
 namespace warren::emulator {
 
-Status confirm_select(Model& model, ChannelState& ch) {
+Status confirm_select(ChannelState& ch) {
     if (ch.tx)
         return AmqpError::make(ReplyCode::PreconditionFailed, method::confirm_select,
                                "cannot switch from tx to confirm mode");

@@ -32,10 +32,10 @@ Status basic_nack(Model& model, ChannelState& ch, std::uint64_t delivery_tag, bo
 Status basic_reject(Model& model, ChannelState& ch, std::uint64_t delivery_tag, bool requeue);
 Status basic_recover(Model& model, ChannelState& ch, bool requeue);
 
-Status confirm_select(Model& model, ChannelState& ch);
+Status confirm_select(ChannelState& ch);
 
-Status tx_select(Model& model, ChannelState& ch);
+Status tx_select(ChannelState& ch);
 Status tx_commit(Model& model, ChannelState& ch);
-Status tx_rollback(Model& model, ChannelState& ch);
+Status tx_rollback(ChannelState& ch);
 
 }  // namespace warren::emulator

@@ -11,7 +11,7 @@ AmqpError not_transactional(MethodId m) {
     return AmqpError::make(ReplyCode::PreconditionFailed, m, "channel is not transactional");
 }
 
-Status tx_select(Model& model, ChannelState& ch) {
+Status tx_select(ChannelState& ch) {
     if (ch.confirm_mode)
         return AmqpError::make(ReplyCode::PreconditionFailed, method::tx_select,
                                "cannot switch from confirm to tx mode");
@@ -55,7 +55,7 @@ Status tx_commit(Model& model, ChannelState& ch) {
 
 // rabbit_channel tx.rollback: the publishes are dropped; the acknowledged deliveries return to
 // the unacknowledged list, in delivery-tag order.
-Status tx_rollback(Model& model, ChannelState& ch) {
+Status tx_rollback(ChannelState& ch) {
     if (!ch.tx) return not_transactional(method::tx_rollback);
     Transaction work = std::exchange(*ch.tx, Transaction{});
     if (work.settles.empty()) return {};
