@@ -60,9 +60,6 @@ public:
     void on_consumer_cancelled(ChannelId ch, std::string_view tag) override {
         push_to(ch, detail::BrokerCancelled{std::string(tag)});
     }
-    void on_channel_closed(ChannelId ch, const AmqpError& error) override {
-        push_to(ch, detail::ChannelClosedByBroker{error});
-    }
     // A close or a cut is known at once, as a real client finds its socket closed.
     void on_connection_closed(const AmqpError& error) override { note_closed(error); }
     void on_connection_lost() override { note_lost(lost_text); }

@@ -17,7 +17,12 @@ std::string_view method_label(MethodId id) {
     return name.empty() ? std::string_view("none") : name;
 }
 
-std::size_t estimated_size(const Message& m) { return m.body.size() + 64; }
+/// What a deferred frame adds to the connection's unwritten bytes before it is encoded: a
+/// content's body plus its frame and header overhead, or a method frame alone.
+constexpr std::size_t content_overhead_estimate = 64;
+constexpr std::size_t deferred_method_estimate = 32;
+
+std::size_t estimated_size(const Message& m) { return m.body.size() + content_overhead_estimate; }
 
 }  // namespace
 
@@ -368,20 +373,14 @@ void BrokerConnection::on_content_frame(std::uint16_t) {
 
 // ---- what the Broker sends unasked ------------------------------------------------------------
 
-void BrokerConnection::emit(Deferred&& d) {
+void BrokerConnection::emit(Outgoing&& out) {
     if (deferring_) {
-        if (const auto* out = std::get_if<Outgoing>(&d))
-            deferred_bytes_ += out->content ? estimated_size(*out->content) + out->encoded_properties.size() : 32;
-        deferred_.push_back(std::move(d));
+        deferred_bytes_ += out.content ? estimated_size(*out.content) + out.encoded_properties.size()
+                                       : deferred_method_estimate;
+        deferred_.push_back(std::move(out));
         return;
     }
-    if (const auto* out = std::get_if<Outgoing>(&d)) {
-        send_now(*out);
-    } else {
-        const auto& closing = std::get<ChannelClosing>(d);
-        channels_.erase(closing.channel);
-        (void)engine_.close_channel(closing.channel, closing.error);
-    }
+    send_now(out);
     owner_.output_added();
 }
 
@@ -393,10 +392,10 @@ void BrokerConnection::send_now(const Outgoing& out) {
 }
 
 void BrokerConnection::flush_deferred() {
-    std::vector<Deferred> held;
+    std::vector<Outgoing> held;
     held.swap(deferred_);
     deferred_bytes_ = 0;
-    for (Deferred& d : held) emit(std::move(d));
+    for (Outgoing& out : held) emit(std::move(out));
 }
 
 void BrokerConnection::on_deliver(emulator::ChannelId channel, const emulator::DeliverEvent& e) {
@@ -434,11 +433,6 @@ void BrokerConnection::on_consumer_cancelled(emulator::ChannelId channel, std::s
     // rabbit_channel:cancel_consumer: basic.cancel (nowait) only to clients that asked for it.
     if (!engine_.client_capability("consumer_cancel_notify")) return;
     emit(Outgoing{channel, protocol::BasicCancel{std::string(consumer_tag), true}, std::nullopt});
-}
-
-void BrokerConnection::on_channel_closed(emulator::ChannelId channel, const AmqpError& error) {
-    log_.log(LogLevel::error, context(channel), "channel error: {} {}", error.reply_code(), error.reply_text());
-    emit(ChannelClosing{channel, error});
 }
 
 void BrokerConnection::on_connection_closed(const AmqpError& error) {

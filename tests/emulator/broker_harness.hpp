@@ -22,7 +22,7 @@ using emulator::ConnectionId;
 
 /// What the broker sent a connection on its own account, in order.
 struct SinkEvent {
-    enum class Kind { Deliver, Return, Confirm, Cancel, ChannelClosed, ConnectionClosed, TxCommitOk };
+    enum class Kind { Deliver, Return, Confirm, Cancel, ConnectionClosed, TxCommitOk };
     Kind kind;
     ChannelId channel = 0;
     std::string consumer_tag = {};
@@ -56,10 +56,6 @@ public:
     }
     void on_consumer_cancelled(ChannelId ch, std::string_view tag) override {
         events.push_back({SinkEvent::Kind::Cancel, ch, std::string(tag)});
-    }
-    void on_channel_closed(ChannelId ch, const AmqpError& error) override {
-        events.push_back({SinkEvent::Kind::ChannelClosed, ch, "", 0, false, false, true,
-                          error.reply_code(), error.reply_text()});
     }
     void on_connection_closed(const AmqpError& error) override {
         events.push_back({SinkEvent::Kind::ConnectionClosed, 0, "", 0, false, false, true,

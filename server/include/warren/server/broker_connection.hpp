@@ -109,11 +109,6 @@ private:
         std::optional<Message> content;
         std::string encoded_properties = {};  // the stored message's, sent in place of content's
     };
-    struct ChannelClosing {
-        std::uint16_t channel = 0;
-        AmqpError error;
-    };
-    using Deferred = std::variant<Outgoing, ChannelClosing>;
 
     // protocol::ServerHandler
     bool authenticate(const protocol::Credentials& credentials) override;
@@ -132,7 +127,6 @@ private:
     void on_return(emulator::ChannelId channel, const emulator::ReturnEvent& event) override;
     void on_confirm(emulator::ChannelId channel, std::uint64_t sequence, bool multiple, bool ack) override;
     void on_consumer_cancelled(emulator::ChannelId channel, std::string_view consumer_tag) override;
-    void on_channel_closed(emulator::ChannelId channel, const AmqpError& error) override;
     void on_connection_closed(const AmqpError& error) override;
     void on_connection_lost() override;
     bool accepting_deliveries(emulator::ChannelId channel) override;
@@ -176,7 +170,7 @@ private:
     bool publish(emulator::ChannelRef ch, const protocol::BasicPublish& m, Message message,
                  std::string encoded_properties);
 
-    void emit(Deferred&& d);
+    void emit(Outgoing&& out);
     void send_now(const Outgoing& out);
     void flush_deferred();
     ChannelState* channel_state(std::uint16_t channel);
@@ -195,7 +189,7 @@ private:
     std::map<std::uint16_t, ChannelState> channels_;
 
     bool deferring_ = false;
-    std::vector<Deferred> deferred_;
+    std::vector<Outgoing> deferred_;
     std::size_t deferred_bytes_ = 0;
     bool deliveries_refused_ = false;
     Throttle throttle_ = Throttle::running;
