@@ -86,28 +86,19 @@ Status exchange_bind(Model& model, ChannelState& ch, const ExchangeBind& m) {
     VHost& v = *ch.connection->vhost;
     const MethodId mid = method::exchange_bind;
     auto target = model.resolve_binding(v, strip_cr_lf(m.source), strip_cr_lf(m.destination), false,
-                                  true, mid);
+                                        true, mid);
     if (!target) return target.error();
-    Model::BindTarget t = *target.value();
-    if (auto why = t.source->type().validate_binding(m.routing_key, m.arguments))
-        return AmqpError::make(ReplyCode::PreconditionFailed, mid, *why);
-    if (t.source->find_binding(nullptr, t.exchange, m.routing_key, m.arguments)) return {};
-    auto b = std::make_unique<Binding>(Binding{t.source, nullptr, t.exchange, m.routing_key, m.arguments});
-    Binding& added = t.source->add_binding(std::move(b));
-    t.exchange->add_incoming(&added);
-    return {};
+    return model.add_binding(v, *target.value(), m.routing_key, m.arguments, ch.connection->id, mid);
 }
 
 Status exchange_unbind(Model& model, ChannelState& ch, const ExchangeBind& m) {
     VHost& v = *ch.connection->vhost;
     const MethodId mid = method::exchange_unbind;
     auto target = model.resolve_binding(v, strip_cr_lf(m.source), strip_cr_lf(m.destination), false,
-                                  false, mid);
+                                        false, mid);
     if (!target) return target.error();
     if (!target.value()) return {};
-    Model::BindTarget t = *target.value();
-    if (Binding* b = t.source->find_binding(nullptr, t.exchange, m.routing_key, m.arguments))
-        model.remove_binding(v, b);
+    return model.unbind(v, *target.value(), m.routing_key, m.arguments, ch.connection->id, mid);
     return {};
 }
 

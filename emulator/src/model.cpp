@@ -91,6 +91,28 @@ Result<std::optional<Model::BindTarget>> Model::resolve_binding(VHost& v, std::s
     return std::optional<BindTarget>{t};
 }
 
+Status Model::add_binding(VHost& v, const BindTarget& t, std::string_view key,
+                          const FieldTable& arguments, ConnectionId conn, MethodId m) {
+    if (auto why = t.source->type().validate_binding(key, arguments))
+        return AmqpError::make(ReplyCode::PreconditionFailed, m, *why);
+    if (t.queue && owned_elsewhere(*t.queue, conn)) return resource_locked(*t.queue, v, m);
+    if (t.source->find_binding(t.queue, t.exchange, key, arguments)) return {};
+    Binding& added = t.source->add_binding(
+        std::make_unique<Binding>(Binding{t.source, t.queue, t.exchange, std::string(key), arguments}));
+    if (t.queue) t.queue->add_incoming(&added);
+    else t.exchange->add_incoming(&added);
+    return {};
+}
+
+Status Model::unbind(VHost& v, const BindTarget& t, std::string_view key, const FieldTable& arguments,
+                     ConnectionId conn, MethodId m) {
+    Binding* b = t.source->find_binding(t.queue, t.exchange, key, arguments);
+    if (!b) return {};
+    if (t.queue && owned_elsewhere(*t.queue, conn)) return resource_locked(*t.queue, v, m);
+    remove_binding(v, b);
+    return {};
+}
+
 void Model::dedupe(std::vector<Queue*>& qs) {
     std::vector<Queue*> out;
     for (Queue* q : qs)

@@ -90,6 +90,15 @@ public:
     Result<std::optional<BindTarget>> resolve_binding(VHost& v, std::string_view source,
                                                       std::string_view destination,
                                                       bool destination_is_queue, bool adding, MethodId m);
+    /// queue.bind / exchange.bind once the ends are found: the source type's check of the key
+    /// and arguments (406), then a queue's exclusive owner (405); binding again what is
+    /// already bound does nothing.
+    Status add_binding(VHost& v, const BindTarget& t, std::string_view key, const FieldTable& arguments,
+                       ConnectionId conn, MethodId m);
+    /// queue.unbind / exchange.unbind: removes the binding if there is one; a queue exclusive
+    /// to another connection refuses (405) only when there is.
+    Status unbind(VHost& v, const BindTarget& t, std::string_view key, const FieldTable& arguments,
+                  ConnectionId conn, MethodId m);
 
     // ---- lifecycle (lifecycle.cpp) -----------------------------------------------------
     /// A channel error: RabbitMQ closes the channel (or, for a hard error, the connection),

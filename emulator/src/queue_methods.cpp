@@ -86,16 +86,7 @@ Status queue_bind(Model& model, ChannelState& ch, const QueueBind& m) {
     const std::string key = bind_key(m, queue_name);
     auto target = model.resolve_binding(v, strip_cr_lf(m.exchange), queue_name, true, true, mid);
     if (!target) return target.error();
-    Model::BindTarget t = *target.value();
-    if (auto why = t.source->type().validate_binding(key, m.arguments))
-        return AmqpError::make(ReplyCode::PreconditionFailed, mid, *why);
-    if (owned_elsewhere(*t.queue, ch.connection->id))
-        return resource_locked(*t.queue, v, mid);
-    if (t.source->find_binding(t.queue, nullptr, key, m.arguments)) return {};
-    auto b = std::make_unique<Binding>(Binding{t.source, t.queue, nullptr, key, m.arguments});
-    Binding& added = t.source->add_binding(std::move(b));
-    t.queue->add_incoming(&added);
-    return {};
+    return model.add_binding(v, *target.value(), key, m.arguments, ch.connection->id, mid);
 }
 
 Status queue_unbind(Model& model, ChannelState& ch, const QueueBind& m) {
@@ -107,13 +98,7 @@ Status queue_unbind(Model& model, ChannelState& ch, const QueueBind& m) {
     auto target = model.resolve_binding(v, strip_cr_lf(m.exchange), queue_name, true, false, mid);
     if (!target) return target.error();
     if (!target.value()) return {};
-    Model::BindTarget t = *target.value();
-    Binding* b = t.source->find_binding(t.queue, nullptr, bind_key(m, queue_name), m.arguments);
-    if (!b) return {};
-    if (owned_elsewhere(*t.queue, ch.connection->id))
-        return resource_locked(*t.queue, v, mid);
-    model.remove_binding(v, b);
-    return {};
+    return model.unbind(v, *target.value(), bind_key(m, queue_name), m.arguments, ch.connection->id, mid);
 }
 
 Result<std::uint32_t> queue_purge(Model& model, ChannelState& ch, std::string_view queue) {
