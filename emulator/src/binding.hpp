@@ -25,6 +25,19 @@ struct Binding {
     const std::string& destination_name() const noexcept;
 };
 
+/// rabbit_basic:header_routes/1: calls fn(key) for each long string in the CC header's array,
+/// then in the BCC header's; a header that is no array adds nothing (a publish with one is
+/// refused before routing, by check_routing_headers).
+template <class Fn>
+void for_each_header_route(const FieldTable& headers, Fn&& fn) {
+    for (const char* header : {"CC", "BCC"}) {
+        const FieldValue* v = headers.find(header);
+        if (!v || v->type() != FieldValue::Type::Array) continue;
+        for (const FieldValue& k : v->as_array())
+            if (k.is_string()) fn(std::string_view(k.as_string()));
+    }
+}
+
 /// What a publish routes with: the routing key and the keys beside it, and the headers for
 /// the headers exchange.
 struct RoutingInput {
@@ -43,12 +56,7 @@ struct RoutingInput {
             for (const std::string& k : *extra_keys) fn(std::string_view(k));
             return;
         }
-        for (const char* header : {"CC", "BCC"}) {
-            const FieldValue* v = headers.find(header);
-            if (!v || v->type() != FieldValue::Type::Array) continue;
-            for (const FieldValue& k : v->as_array())
-                if (k.is_string()) fn(std::string_view(k.as_string()));
-        }
+        for_each_header_route(headers, fn);
     }
 };
 

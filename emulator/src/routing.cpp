@@ -19,14 +19,9 @@ std::optional<AmqpError> check_routing_headers(const FieldTable& headers, Method
     return std::nullopt;
 }
 
-/// The routing keys the CC and BCC headers add (their long strings, CC first), as
-/// rabbit_basic:header_routes/1 reads them; assumes check_routing_headers accepted them.
 std::vector<std::string> header_routes(const FieldTable& headers) {
     std::vector<std::string> keys;
-    for (const char* key : {"CC", "BCC"})
-        if (const FieldValue* v = headers.find(key))
-            for (const FieldValue& k : v->as_array())
-                if (k.is_string()) keys.push_back(k.as_string());
+    for_each_header_route(headers, [&](std::string_view key) { keys.emplace_back(key); });
     return keys;
 }
 
