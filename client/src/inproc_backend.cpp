@@ -6,12 +6,15 @@
 // connection's thread (a publish there delivers here); the sink only queues events, under
 // the core's mutex. process_events takes them off the queue and runs callbacks with no lock
 // held, so a callback may call back into the Broker.
+#include <fmt/format.h>
+
 #include <map>
 #include <mutex>
 
 #include "client_core.hpp"
 #include "warren/connection.hpp"
 #include "warren/emulator/detail/broker_methods.hpp"
+#include "warren/protocol/frame.hpp"
 
 namespace warren {
 namespace {
@@ -227,9 +230,10 @@ private:
 
 std::shared_ptr<detail::ChannelBackend> InprocConnection::open_channel() {
     ensure_open();
-    // RabbitMQ's default channel_max is 2047; ids are not reused while this connection lives.
-    if (next_channel_ == 0 || next_channel_ > 2047)
-        throw ClientError("warren: no channel ids left on this connection (channel_max 2047)");
+    // RabbitMQ's default channel_max; ids are not reused while this connection lives.
+    if (next_channel_ == 0 || next_channel_ > protocol::default_channel_max)
+        throw ClientError(fmt::format("warren: no channel ids left on this connection (channel_max {})",
+                                      protocol::default_channel_max));
     const ChannelId id = next_channel_++;
     Status s = methods_.open_channel({id_, id});
     if (!s) throw s.error();

@@ -31,6 +31,8 @@ inline constexpr std::uint8_t frame_end = 0xCE;
 inline constexpr std::uint32_t frame_overhead = 8;
 /// The smallest frame_max a peer may negotiate, and the limit before tuning (FRAME_MIN_SIZE).
 inline constexpr std::uint32_t frame_min_size = 4096;
+/// RabbitMQ's default channel_max (rabbit.channel_max): channels 1 to 2047 per connection.
+inline constexpr std::uint16_t default_channel_max = 2047;
 
 /// "AMQP" 0 0 9 1: the protocol header a 0-9-1 client sends and the one RabbitMQ answers a
 /// wrong header with.

@@ -60,7 +60,7 @@ struct ServerConfig {
     /// Offered mechanisms, in the order announced; PLAIN and AMQPLAIN are implemented.
     std::vector<std::string> mechanisms = {"PLAIN", "AMQPLAIN"};
     /// connection.tune; 0 means no limit (channel_max, frame_max) or no heartbeat.
-    std::uint16_t channel_max = 2047;
+    std::uint16_t channel_max = default_channel_max;
     std::uint32_t frame_max = 131072;
     std::uint16_t heartbeat = 60;
     /// rabbit.max_message_size: larger publishes close the channel with 406.
