@@ -461,7 +461,7 @@ bool BrokerConnection::accepting_deliveries(emulator::ChannelId) {
 }
 
 void BrokerConnection::on_tx_commit_ok(emulator::ChannelId channel) {
-    // Called from Broker::tx_commit inside handle(TxCommit): what the commit caused so far goes
+    // Called from the tx.commit handler inside handle(TxCommit): what the commit caused so far goes
     // out first, then commit-ok; the rest is held for after it.
     deferring_ = false;
     flush_deferred();

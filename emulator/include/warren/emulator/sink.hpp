@@ -56,9 +56,9 @@ public:
     /// Whether deliveries to `channel` may go out now. A connection whose socket is behind
     /// (warren-server's per-connection output limit) refuses them: the model passes its
     /// consumers over, as RabbitMQ's credit flow passes over a channel with too many unsent
-    /// messages, until Broker::resume_deliveries. Called with the model's lock held.
+    /// messages, until detail::BrokerMethods::resume_deliveries. Called with the model's lock held.
     virtual bool accepting_deliveries(ChannelId /*channel*/) { return true; }
-    /// Inside Broker::tx_commit, where RabbitMQ's tx.commit-ok falls among the events the
+    /// Inside the tx.commit handler, where RabbitMQ's tx.commit-ok falls among the events the
     /// commit causes, for a sink that writes frames: after the transaction's returns; before
     /// the deliveries when no publish of the transaction reached a queue, after them otherwise
     /// (RabbitMQ then waits for the queues to take the publishes). Called with the model's lock
