@@ -98,9 +98,10 @@ Result<std::optional<GetOk>> basic_get(Model& model, ChannelState& ch, std::stri
     // get-ok counts what is left.
     model.expire_due(q);
     GetOk ok{ch.next_delivery_tag++, m.redelivered, static_cast<std::uint32_t>(q.ready_count()),
-             m.message};
+             model.delivered_form(q, m, /*to_consumer=*/false)};
     if (!no_ack) {
         q.note_unacked(1);
+        if (q.type().rules().counts_deliveries) q.add_get_consumer(&ch);
         ch.unacked.push_back(Unacked{ok.delivery_tag, &q, std::move(m), nullptr, false});
     }
     return std::optional<GetOk>{std::move(ok)};
@@ -131,6 +132,10 @@ Result<std::string> basic_consume(Model& model, ChannelState& ch, const BasicCon
     Queue& q = *found.value();
     if (auto refused = q.type().check_consume_arguments(m.arguments, rs("queue", q.name(), v), mid))
         return *refused;
+    // rabbit_quorum_queue:consume/3: a connection error.
+    if (q.type().rules().refuses_global_qos && ch.global_prefetch > 0)
+        return AmqpError::format(ReplyCode::NotImplemented, mid, "{} does not support global qos",
+                                 rs("queue", q.name(), v));
     // rabbit_amqqueue_process check_exclusive_access/3 for consumers; a single-active-consumer
     // queue refuses every exclusive consume, and nothing else.
     const bool single_active = q.settings().single_active_consumer;

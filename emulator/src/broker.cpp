@@ -62,7 +62,8 @@ void Broker::restart() {
         for (Exchange* x : transient_exchanges)
             if (v->exchanges.contains(x->name())) model.delete_exchange(*v, *x);
         for (auto& [qname, q] : v->queues) {
-            q->keep_only_persistent();
+            // A quorum queue keeps every message; a classic one only its persistent ones.
+            if (!q->type().rules().keeps_transient_messages) q->keep_only_persistent();
             q->forget_consumers();
             q->note_used(now);
         }

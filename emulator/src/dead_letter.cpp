@@ -77,6 +77,7 @@ std::string_view dead_letter_reason_name(DeadLetterReason reason) noexcept {
         case DeadLetterReason::Rejected: return "rejected";
         case DeadLetterReason::Expired: return "expired";
         case DeadLetterReason::Maxlen: return "maxlen";
+        case DeadLetterReason::DeliveryLimit: return "delivery_limit";
     }
     return "rejected";
 }

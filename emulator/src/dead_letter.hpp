@@ -12,7 +12,7 @@
 
 namespace warren::emulator {
 
-enum class DeadLetterReason : std::uint8_t { Rejected, Expired, Maxlen };
+enum class DeadLetterReason : std::uint8_t { Rejected, Expired, Maxlen, DeliveryLimit };
 
 std::string_view dead_letter_reason_name(DeadLetterReason reason) noexcept;
 

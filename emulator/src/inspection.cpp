@@ -18,6 +18,7 @@ QueueInfo queue_info(const VHost& v, const Queue& q) {
     info.durable = q.durable();
     info.exclusive = q.exclusive();
     info.auto_delete = q.auto_delete();
+    info.type = std::string(q.type().name());
     info.arguments = q.arguments();
     info.messages_ready = q.ready_count();
     info.messages_unacknowledged = q.unacked_count();

@@ -42,14 +42,17 @@ void Model::close_channel(ChannelState& ch) {
     for (Unacked& u : held) {
         if (!u.queue) continue;
         u.queue->note_unacked(-1);
-        u.queue->requeue(std::move(u.message));
+        take_back(*u.queue, std::move(u.message), u.queue->type().rules().channel_down_requeue);
         // A channel going down with messages of the queue counts as use for x-expires
         // (rabbit_amqqueue_process:handle_ch_down -> ensure_expiry_timer).
         u.queue->note_used(t);
         touched.push_back(u.queue);
     }
     for (Queue* q : ch.limiter_blocked_queues) q->set_channel_suspended(&ch, false);
-    for (auto& [name, q] : conn.vhost->queues) q->set_channel_suspended(&ch, false);
+    for (auto& [name, q] : conn.vhost->queues) {
+        q->set_channel_suspended(&ch, false);
+        q->forget_get_consumers(&ch);
+    }
     const ChannelId id = ch.id;
     conn.channels.erase(id);
     dedupe(touched);

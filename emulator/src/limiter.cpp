@@ -57,8 +57,10 @@ void Model::settle(ChannelState& ch, std::vector<Unacked> acked, Settle how) {
             // was exhausted is unblocked.
             if (u.consumer->credit++ == 0) credit_freed.push_back(&q);
         }
-        if (how == Settle::Requeue) q.requeue(std::move(u.message));
-        else if (how == Settle::Reject) dead_letter(q, *u.message.message, DeadLetterReason::Rejected);
+        bool settled = true;
+        if (how == Settle::Requeue) settled = take_back(q, std::move(u.message), q.settled_return_place());
+        else if (how == Settle::Reject) settled = dead_letter(q, *u.message.message, DeadLetterReason::Rejected);
+        if (!u.from_consumer) q.settle_get_consumer(&ch, /*lingers=*/!settled);
         touched.push_back(&q);
     }
     dedupe(touched);

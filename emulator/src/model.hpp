@@ -126,8 +126,18 @@ public:
     void expire_due(Queue& q);
     /// drop-head overflow: while the queue is over a limit its head goes (as `maxlen`).
     void drop_over_limit(Queue& q);
-    /// Hands a message a queue lets go of to the queue's dead-letter exchange, if any.
-    void dead_letter(Queue& from, const StoredMessage& message, DeadLetterReason reason);
+    /// Hands a message a queue lets go of to the queue's dead-letter exchange, if any. Returns
+    /// false when at-least-once dead-lettering keeps it, no queue having taken it.
+    bool dead_letter(Queue& from, const StoredMessage& message, DeadLetterReason reason);
+    /// A message a channel gives back (requeued, or held when the channel closed) returns to
+    /// `where`; a type that counts deliveries drops or dead-letters it (`delivery_limit`) once
+    /// it came back more often than x-delivery-limit.
+    /// Returns false when the limit let it go.
+    bool take_back(Queue& q, QueuedMessage m, ReturnPlace where);
+    /// What a delivery of `m` carries: the stored message, or, for a type that counts
+    /// deliveries, a copy with x-delivery-count (on basic.get always, to a consumer once the
+    /// message came back at least once).
+    MessagePtr delivered_form(const Queue& q, const QueuedMessage& m, bool to_consumer);
     /// A routed message arriving at a queue. False when reject-publish overflow refuses it.
     bool deliver_to_queue(Queue& q, const MessagePtr& message, std::optional<Duration> message_ttl);
     /// A routed publish reaching its queues: mandatory return, then the publisher confirm.

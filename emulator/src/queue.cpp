@@ -14,7 +14,10 @@ Queue::Queue(std::string name, bool durable, bool exclusive, bool auto_delete,
       arguments_(std::move(arguments)),
       settings_(parse_queue_arguments(arguments_)),
       owner_(exclusive ? owner : 0),
-      levels_(settings_.priority_queue ? settings_.max_priority + 1u : 1u) {}
+      levels_(settings_.priority_queue ? settings_.max_priority + 1u : 1u) {
+    if (type.rules().reject_publish_dlx_is_drop_head && settings_.overflow == Overflow::RejectPublishDlx)
+        settings_.overflow = Overflow::DropHead;
+}
 
 void Queue::enqueue(MessagePtr message, TimePoint now, std::optional<Duration> message_ttl) {
     QueuedMessage m;
@@ -31,10 +34,13 @@ void Queue::enqueue(MessagePtr message, TimePoint now, std::optional<Duration> m
     ++ready_count_;
     m.message = std::move(message);
     level_of(m.priority).push_back(std::move(m));
+    update_overflow_state();
 }
 
-void Queue::requeue(QueuedMessage message) {
+void Queue::requeue(QueuedMessage message, ReturnPlace where) {
     message.redelivered = true;
+    if (where == ReturnPlace::Back) message.sequence = next_sequence_++;
+    if (where == ReturnPlace::Front) message.sequence = next_front_sequence_++;
     ready_bytes_ += message.message->body_size();
     ++ready_count_;
     auto& level = level_of(message.priority);
@@ -58,6 +64,7 @@ QueuedMessage Queue::pop() {
         level->pop_front();
         ready_bytes_ -= m.message->body_size();
         --ready_count_;
+        update_overflow_state();
         return m;
     }
     throw std::logic_error("Queue::pop on an empty queue");
@@ -68,6 +75,7 @@ std::size_t Queue::purge() {
     for (auto& level : levels_) level.clear();
     ready_count_ = 0;
     ready_bytes_ = 0;
+    update_overflow_state();
     return n;
 }
 
@@ -91,6 +99,22 @@ bool Queue::would_overflow(std::size_t body_size) const noexcept {
            (settings_.max_length_bytes && ready_bytes_ + body_size > *settings_.max_length_bytes);
 }
 
+bool Queue::refuses_publish(std::size_t body_size) const noexcept {
+    return type_->rules().soft_reject_publish ? refusing_publishes_ : would_overflow(body_size);
+}
+
+void Queue::update_overflow_state() noexcept {
+    if (!type_->rules().soft_reject_publish) return;
+    // rabbit_fifo: over a limit, publishes are refused; they are taken again once the ready
+    // messages are at most 80% of every limit (truncated).
+    const auto below = [](std::optional<std::uint64_t> limit, std::uint64_t n) {
+        return !limit || *limit * 4 / 5 >= n;
+    };
+    if (over_limit()) refusing_publishes_ = true;
+    else if (below(settings_.max_length, ready_count_) && below(settings_.max_length_bytes, ready_bytes_))
+        refusing_publishes_ = false;
+}
+
 bool Queue::over_limit() const noexcept {
     return (settings_.max_length && ready_count_ > *settings_.max_length) ||
            (settings_.max_length_bytes && ready_bytes_ > *settings_.max_length_bytes);
@@ -99,6 +123,20 @@ bool Queue::over_limit() const noexcept {
 void Queue::remove_incoming(const Binding* b) {
     auto it = std::find(incoming_.begin(), incoming_.end(), b);
     if (it != incoming_.end()) incoming_.erase(it);
+}
+
+void Queue::settle_get_consumer(const ChannelState* ch, bool lingers) {
+    auto it = std::find(get_consumers_.begin(), get_consumers_.end(), ch);
+    if (it == get_consumers_.end()) return;
+    get_consumers_.erase(it);
+    if (lingers && std::find(lingering_get_channels_.begin(), lingering_get_channels_.end(), ch) ==
+                       lingering_get_channels_.end())
+        lingering_get_channels_.push_back(ch);
+}
+
+void Queue::forget_get_consumers(const ChannelState* ch) {
+    std::erase(get_consumers_, ch);
+    std::erase(lingering_get_channels_, ch);
 }
 
 bool Queue::channel_suspended(const ChannelState* ch) const {

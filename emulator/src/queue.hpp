@@ -1,9 +1,12 @@
-// A classic queue: its declared attributes, its ready messages in order, its consumers.
+// A queue: its declared attributes, its ready messages in order, its consumers. Its type
+// (queue_type.hpp) decides where returned messages go and how its limits refuse publishes.
 //
-// Ready messages keep the sequence number they were enqueued with, so a requeued message
-// returns to its original place, as classic queues do (rabbit_variable_queue requeue). A
-// priority queue (x-max-priority) keeps one such sequence per priority level and offers the
-// highest level first (rabbit_priority_queue).
+// Ready messages are kept in sequence order. A message keeps the sequence number it was
+// enqueued with, so a requeue to its original place (classic queues, rabbit_variable_queue)
+// puts it back there; a return to the back takes a new number after every message, and a
+// return to the front a number from a lower range, behind earlier returns (quorum queues,
+// rabbit_fifo). A priority queue (x-max-priority) keeps one such sequence per priority level
+// and offers the highest level first (rabbit_priority_queue).
 #pragma once
 
 #include <cstdint>
@@ -14,6 +17,7 @@
 #include <vector>
 
 #include "binding.hpp"
+#include "queue_type.hpp"
 #include "warren/emulator/clock.hpp"
 #include "consumer.hpp"
 #include "queue_arguments.hpp"
@@ -23,8 +27,6 @@
 namespace warren::emulator {
 
 struct VHost;
-class QueueType;
-const QueueType& classic_queue_type() noexcept;
 
 struct QueuedMessage {
     MessagePtr message;
@@ -34,6 +36,8 @@ struct QueuedMessage {
     TimePoint expires_at = TimePoint::max();
     std::uint8_t priority = 0;
     bool redelivered = false;
+    /// How often the queue took it back (quorum queues count it: x-delivery-count).
+    std::uint32_t delivery_count = 0;
 };
 
 class Queue {
@@ -63,8 +67,8 @@ public:
     /// Appends a message published at `now`, with the TTL its `expiration` gave it.
     void enqueue(MessagePtr message, TimePoint now = TimePoint{},
                  std::optional<Duration> message_ttl = std::nullopt);
-    /// Puts a message back at its original place, marked redelivered.
-    void requeue(QueuedMessage message);
+    /// Takes a message back, marked redelivered, to the place `where` says.
+    void requeue(QueuedMessage message, ReturnPlace where = ReturnPlace::Original);
     /// The message the queue would hand out next. Requires has_ready().
     const QueuedMessage& head() const;
     QueuedMessage pop();
@@ -77,8 +81,35 @@ public:
     /// Whether one more message of `body_size` bytes would pass x-max-length or
     /// x-max-length-bytes (rabbit_amqqueue_process:will_overflow/2).
     bool would_overflow(std::size_t body_size) const noexcept;
+    /// Whether reject-publish overflow refuses a message of `body_size` bytes now: when it
+    /// would overflow, or, for a type with soft_reject_publish, while the queue is over a limit
+    /// and not yet back to 80% of it.
+    bool refuses_publish(std::size_t body_size) const noexcept;
     /// Whether the ready messages are over a limit now (over_max_length/1).
     bool over_limit() const noexcept;
+
+    /// Where a message requeued by nack, reject or recover goes.
+    ReturnPlace settled_return_place() const noexcept {
+        return settings_.delivery_limit ? type_->rules().settled_requeue_with_limit
+                                        : type_->rules().settled_requeue;
+    }
+
+    // ---- at-least-once dead letters no queue took yet (quorum queues) ----
+    /// Kept out of the ready messages.
+    std::vector<MessagePtr>& pending_dead_letters() noexcept { return pending_dead_letters_; }
+
+    // ---- basic.get deliveries counted as consumers (counts_deliveries) ----
+    void add_get_consumer(const ChannelState* ch) { get_consumers_.push_back(ch); }
+    /// One of `ch`'s counted gets is settled; when `lingers` (its message dropped by the
+    /// delivery limit, or held for at-least-once dead-lettering) the channel keeps one counted
+    /// consumer, however many such gets it had.
+    void settle_get_consumer(const ChannelState* ch, bool lingers);
+    /// `ch` closed: none of its gets count any more.
+    void forget_get_consumers(const ChannelState* ch);
+    /// Consumers as queue.declare-ok counts them.
+    std::size_t consumer_count() const noexcept {
+        return consumers_.size() + get_consumers_.size() + lingering_get_channels_.size();
+    }
 
     // ---- unacknowledged messages held by channels ----
     std::size_t unacked_count() const noexcept { return unacked_; }
@@ -118,6 +149,8 @@ public:
 
 private:
     std::deque<QueuedMessage>& level_of(std::uint8_t priority) { return levels_[priority]; }
+    /// soft_reject_publish: over a limit now, or below 80% of every limit again.
+    void update_overflow_state() noexcept;
 
     std::string name_;
     const QueueType* type_;
@@ -133,7 +166,14 @@ private:
     std::vector<std::deque<QueuedMessage>> levels_;
     std::size_t ready_count_ = 0;
     std::uint64_t ready_bytes_ = 0;
-    std::uint64_t next_sequence_ = 1;
+    // Returns to the front number from 1, below every enqueued message.
+    static constexpr std::uint64_t first_enqueue_sequence = std::uint64_t{1} << 48;
+    std::uint64_t next_sequence_ = first_enqueue_sequence;
+    std::uint64_t next_front_sequence_ = 1;
+    bool refusing_publishes_ = false;
+    std::vector<MessagePtr> pending_dead_letters_;
+    std::vector<const ChannelState*> get_consumers_;
+    std::vector<const ChannelState*> lingering_get_channels_;
     std::size_t unacked_ = 0;
     TimePoint last_used_{};
 

@@ -1,7 +1,9 @@
 #include "queue_arguments.hpp"
 
 #include <array>
+#include <algorithm>
 #include <charconv>
+#include <chrono>
 
 #include <fmt/format.h>
 
@@ -92,25 +94,50 @@ std::optional<std::string> check_bool(const FieldValue& v, const FieldTable&) {
 
 std::optional<std::string> check_queue_type(const FieldValue& v, const FieldTable&) {
     if (!v.is_string()) return unacceptable_type(v);
-    // Only classic queues are emulated: quorum and stream queues are refused as RabbitMQ refuses
-    // a type it does not know.
-    if (v.as_string() == "classic") return std::nullopt;
+    // Stream queues are not emulated yet: refused as RabbitMQ refuses a type it does not know.
+    if (v.as_string() == "classic" || v.as_string() == "quorum") return std::nullopt;
     return fmt::format("\"unsupported queue type '{}'\"", v.as_string());
 }
 
-std::optional<std::string> accept(const FieldValue&, const FieldTable&) { return std::nullopt; }
+std::optional<std::string> check_queue_version(const FieldValue& v, const FieldTable&) {
+    if (auto e = check_int(v)) return e;
+    if (v.as_int() == 1 || v.as_int() == 2) return std::nullopt;
+    return fmt::format("\"unsupported queue version '{}'\"", v.as_int());
+}
+
+std::optional<std::string> check_dead_letter_strategy(const FieldValue& v, const FieldTable&) {
+    if (!v.is_string()) return unacceptable_type(v);
+    if (v.as_string() == "at-most-once" || v.as_string() == "at-least-once") return std::nullopt;
+    return std::string("invalid_dlx_strategy");
+}
+
+std::optional<std::string> check_leader_locator(const FieldValue& v, const FieldTable&) {
+    if (!v.is_string()) return unacceptable_type(v);
+    const std::string& s = v.as_string();
+    if (s == "client-local" || s == "balanced" || s == "random" || s == "least-leaders") return std::nullopt;
+    return std::string("invalid_queue_locator_arg");
+}
+
+// x-max-age: a positive number followed by one of the units Y, M, D, h, m, s.
+std::optional<std::string> check_max_age(const FieldValue& v, const FieldTable&) {
+    if (!v.is_string()) return unacceptable_type(v);
+    if (parse_max_age(v.as_string())) return std::nullopt;
+    return std::string("invalid_max_age");
+}
 
 struct Validator {
     std::string_view key;
     Check check;
 };
 
-// rabbit_amqqueue:declare_args/0, in its order (the first failing argument is reported).
-constexpr std::array<Validator, 18> declare_args{{
+// rabbit_amqqueue:declare_args/0, in its order (the first failing argument is reported). The
+// x-queue-type check runs before the others, and x-queue-master-locator is not among them.
+constexpr std::array<Validator, 19> declare_args{{
     {"x-expires", check_expires},
     {"x-message-ttl", check_message_ttl},
     {"x-dead-letter-exchange", check_dlx_name},
     {"x-dead-letter-routing-key", check_dlx_routing_key},
+    {"x-dead-letter-strategy", check_dead_letter_strategy},
     {"x-max-length", check_non_negative},
     {"x-max-length-bytes", check_non_negative},
     {"x-max-in-memory-length", check_non_negative},
@@ -118,42 +145,59 @@ constexpr std::array<Validator, 18> declare_args{{
     {"x-max-priority", check_max_priority},
     {"x-overflow", check_overflow},
     {"x-queue-mode", check_queue_mode},
+    {"x-queue-version", check_queue_version},
     {"x-single-active-consumer", check_bool},
-    {"x-queue-type", check_queue_type},
     {"x-quorum-initial-group-size", check_non_negative},
-    {"x-max-age", accept},
+    {"x-max-age", check_max_age},
     {"x-stream-max-segment-size-bytes", check_non_negative},
     {"x-initial-cluster-size", check_non_negative},
-    {"x-queue-leader-locator", accept},
+    {"x-queue-leader-locator", check_leader_locator},
 }};
-
-// Arguments of other queue types that a classic queue refuses (rabbit_classic_queue
-// capabilities: unsupported_args).
-constexpr std::array<std::string_view, 9> unsupported_by_classic{
-    "x-quorum-initial-group-size", "x-max-in-memory-length", "x-max-in-memory-bytes",
-    "x-quorum-target-group-size", "x-delivery-limit", "x-max-age",
-    "x-stream-max-segment-size-bytes", "x-initial-cluster-size", "x-queue-leader-locator"};
 
 }  // namespace
 
-std::optional<std::string> validate_queue_arguments(const FieldTable& arguments,
-                                                    std::string_view queue) {
-    if (const FieldValue* dlx = arguments.find("x-dead-letter-exchange"); dlx && !dlx->is_string())
+std::optional<std::string> check_queue_type_argument(const FieldTable& arguments, std::string_view queue) {
+    const FieldValue* type = arguments.find("x-queue-type");
+    if (!type) return std::nullopt;
+    if (auto why = check_queue_type(*type, arguments))
+        return fmt::format("invalid arg 'x-queue-type' for {}: {}", queue, *why);
+    return std::nullopt;
+}
+
+std::optional<std::string> check_argument_values(const FieldTable& arguments, std::string_view queue,
+                                                 std::span<const std::string_view> supported) {
+    if (const FieldValue* dlx = arguments.find("x-dead-letter-exchange");
+        dlx && !dlx->is_string() &&
+        std::find(supported.begin(), supported.end(), "x-dead-letter-exchange") != supported.end())
         return fmt::format("invalid type '{}' for arg 'x-dead-letter-exchange' in {}",
                            rabbit_type_name(dlx->type()), queue);
     for (const Validator& v : declare_args) {
+        if (std::find(supported.begin(), supported.end(), v.key) == supported.end()) continue;
         const FieldValue* value = arguments.find(v.key);
         if (!value) continue;
         if (auto why = v.check(*value, arguments))
             return fmt::format("invalid arg '{}' for {}: {}", v.key, queue, *why);
     }
-    for (const auto& [key, value] : arguments) {
-        for (std::string_view unsupported : unsupported_by_classic)
-            if (key == unsupported)
-                return fmt::format("invalid arg '{}' for {} of queue type rabbit_classic_queue", key,
-                                   queue);
-    }
     return std::nullopt;
+}
+
+std::optional<Duration> parse_max_age(std::string_view text) {
+    std::size_t digits = 0;
+    while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
+    if (digits == 0 || digits + 1 != text.size() || digits > 12) return std::nullopt;
+    std::int64_t n = 0;
+    std::from_chars(text.data(), text.data() + digits, n);
+    if (n <= 0) return std::nullopt;
+    using std::chrono::seconds;
+    switch (text.back()) {
+        case 'Y': return std::chrono::duration_cast<Duration>(seconds(n * 365 * 86400));
+        case 'M': return std::chrono::duration_cast<Duration>(seconds(n * 30 * 86400));
+        case 'D': return std::chrono::duration_cast<Duration>(seconds(n * 86400));
+        case 'h': return std::chrono::duration_cast<Duration>(seconds(n * 3600));
+        case 'm': return std::chrono::duration_cast<Duration>(seconds(n * 60));
+        case 's': return std::chrono::duration_cast<Duration>(seconds(n));
+        default: return std::nullopt;
+    }
 }
 
 QueueArguments parse_queue_arguments(const FieldTable& arguments) {
@@ -185,6 +229,9 @@ QueueArguments parse_queue_arguments(const FieldTable& arguments) {
     if (const FieldValue* sac = arguments.find("x-single-active-consumer");
         sac && sac->type() == FieldValue::Type::Bool)
         a.single_active_consumer = sac->as_bool();
+    if (auto limit = integer("x-delivery-limit")) a.delivery_limit = *limit;
+    a.at_least_once = text("x-dead-letter-strategy") == "at-least-once" &&
+                      a.overflow == Overflow::RejectPublish && a.dead_letter_exchange.has_value();
     return a;
 }
 

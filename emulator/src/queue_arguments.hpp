@@ -1,10 +1,11 @@
-// The queue arguments that change a classic queue's behaviour, validated as RabbitMQ 3.10
-// validates them (rabbit_amqqueue:declare_args/0 and rabbit_classic_queue), and the
-// per-message `expiration` property (rabbit_basic:parse_expiration/1).
+// The queue arguments that change a queue's behaviour, validated as RabbitMQ 3.10 validates
+// them (rabbit_amqqueue:declare_args/0; which of them a queue accepts is its type's, in
+// queue_type.hpp), and the per-message `expiration` property (rabbit_basic:parse_expiration/1).
 #pragma once
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -27,18 +28,30 @@ struct QueueArguments {
     std::uint8_t max_priority = 0;
     bool priority_queue = false;
     bool single_active_consumer = false;
+    /// x-delivery-limit (quorum queues): a message returned more often is dropped or
+    /// dead-lettered as `delivery_limit`.
+    std::optional<std::int64_t> delivery_limit;
+    /// x-dead-letter-strategy at-least-once, which takes effect only with reject-publish
+    /// overflow and a dead-letter exchange (rabbit_quorum_queue:dead_letter_handler/2).
+    bool at_least_once = false;
 };
 
 /// The largest TTL or expiry RabbitMQ accepts: ten years in milliseconds
 /// (rabbit_misc:check_expiry/1).
 inline constexpr std::int64_t max_expiry_ms = 315'360'000'000;
 
-/// Why the arguments are refused, or nullopt. `queue` is rabbit_misc:rs's rendering
-/// ("queue 'q' in vhost '/'"); the text is the explanation of a 406 PRECONDITION_FAILED.
-/// Checks run in RabbitMQ's order: the dead-letter exchange's type (rabbit_channel), each
-/// known argument in declare_args order, then arguments classic queues do not support.
-std::optional<std::string> validate_queue_arguments(const FieldTable& arguments,
-                                                    std::string_view queue);
+/// The x-queue-type argument's check, first of all: "invalid arg 'x-queue-type' for Q: ..."
+/// or nullopt. `queue` is rabbit_misc:rs's rendering ("queue 'q' in vhost '/'").
+std::optional<std::string> check_queue_type_argument(const FieldTable& arguments, std::string_view queue);
+
+/// The value checks of rabbit_amqqueue:declare_args/0, in its order, for the arguments in
+/// `supported` (those of the queue's type): the explanation of a 406, or nullopt.
+std::optional<std::string> check_argument_values(const FieldTable& arguments, std::string_view queue,
+                                                 std::span<const std::string_view> supported);
+
+/// x-max-age ("7D", "1h"): a positive number and a unit, Y (365 days), M (30 days), D, h, m
+/// or s; nullopt when it is not one.
+std::optional<Duration> parse_max_age(std::string_view text);
 
 /// The arguments' meaning; assumes validate_queue_arguments accepted them.
 QueueArguments parse_queue_arguments(const FieldTable& arguments);

@@ -16,7 +16,7 @@ Result<QueueDeclareOk> queue_declare(Model& model, ChannelState& ch, const Queue
         q.note_used(model.now());
         ch.most_recently_declared_queue = q.name();
         return QueueDeclareOk{q.name(), static_cast<std::uint32_t>(q.ready_count()),
-                              static_cast<std::uint32_t>(q.consumers().size())};
+                              static_cast<std::uint32_t>(q.consumer_count())};
     };
     std::string name = strip_cr_lf(m.queue);
     if (m.queue.starts_with(reply_to_queue)) {
@@ -34,7 +34,15 @@ Result<QueueDeclareOk> queue_declare(Model& model, ChannelState& ch, const Queue
         if (!q) return q.error();
         return answer(*q.value());
     }
+    // The type x-queue-type names; an unknown one is refused with the other arguments, below.
+    const FieldValue* named_type = m.arguments.find("x-queue-type");
+    const QueueType* type = named_type && named_type->is_string() ? find_queue_type(named_type->as_string())
+                                                                  : &classic_queue_type();
     if (name.empty()) {
+        // rabbit_channel: a type without server_named support refuses before anything else.
+        if (type && !type->rules().server_named)
+            return AmqpError::format(ReplyCode::PreconditionFailed, mid,
+                                     "Cannot declare a server-named queue for type {}", type->module());
         name = model.state().generate_name("amq.gen");
     } else if (has_reserved_prefix(name)) {
         return AmqpError::format(ReplyCode::AccessRefused, mid,
@@ -50,17 +58,19 @@ Result<QueueDeclareOk> queue_declare(Model& model, ChannelState& ch, const Queue
             return *e;
         if (auto e = check_bool_equivalence(q->auto_delete(), m.auto_delete, "auto_delete", "queue", name, v, mid))
             return *e;
-        if (auto e = check_args_equivalence(q->arguments(), m.arguments, q->type().equivalence_arguments(),
+        if (auto e = check_args_equivalence(q->arguments(), m.arguments, q->type().supported_arguments(),
                                             "queue", name, v, mid))
             return *e;
         return answer(*q);
     }
     // A new queue's arguments are validated (rabbit_channel, then rabbit_amqqueue:declare/6);
     // an existing queue's are only compared, above.
-    const QueueType& type = classic_queue_type();
-    if (auto why = type.validate_arguments(m.arguments, rs("queue", name, v)))
+    // Then the type's own rule on the queue's properties (rabbit_queue_type:declare).
+    if (auto why = validate_queue_arguments(m.arguments, rs("queue", name, v)))
         return AmqpError::make(ReplyCode::PreconditionFailed, mid, *why);
-    auto created = std::make_unique<Queue>(name, durable, m.exclusive, m.auto_delete, m.arguments, me, type);
+    if (auto why = type->check_properties(durable, m.exclusive, m.auto_delete, rs("queue", name, v)))
+        return AmqpError::make(ReplyCode::PreconditionFailed, mid, *why);
+    auto created = std::make_unique<Queue>(name, durable, m.exclusive, m.auto_delete, m.arguments, me, *type);
     created->set_vhost(&v);
     Queue& q = *created;
     v.queues.emplace(name, std::move(created));

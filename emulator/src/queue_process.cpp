@@ -90,23 +90,54 @@ void Model::drop_over_limit(Queue& q) {
 }
 
 /// Hands a message a queue lets go of to the queue's dead-letter exchange; without one,
-/// or when it does not exist, the message is dropped (rabbit_dead_letter:publish/5).
-void Model::dead_letter(Queue& from, const StoredMessage& message, DeadLetterReason reason) {
+/// or when it does not exist, the message is dropped (rabbit_dead_letter:publish/5). With
+/// at-least-once dead-lettering (quorum queues), a dead letter no queue takes is kept instead
+/// (rabbit_fifo_dlx); warren does not retry it later.
+bool Model::dead_letter(Queue& from, const StoredMessage& message, DeadLetterReason reason) {
     const QueueArguments& settings = from.settings();
-    if (!settings.dead_letter_exchange || !from.vhost()) return;
+    if (!settings.dead_letter_exchange || !from.vhost()) return true;
     VHost& v = *from.vhost();
     Exchange* dlx = find_exchange(v, *settings.dead_letter_exchange);
-    if (!dlx) return;
+    const auto keep = [&] {
+        if (!settings.at_least_once) return true;
+        from.pending_dead_letters().push_back(std::make_shared<const StoredMessage>(
+            message.exchange(), message.routing_key(), message.to_message()));
+        return false;
+    };
+    if (!dlx) return keep();
     MessagePtr dead = make_dead_letter(message, reason, from.name(), now(), dlx->name(),
                                        settings.dead_letter_routing_key);
     std::vector<Queue*> queues;
     route(v, *dlx,
           RoutingInput{dead->routing_key(), dead->properties().headers, dead->extra_routing_keys()},
           queues, nullptr);
+    bool taken = false;
     for (Queue* q : queues) {
         if (is_dead_letter_cycle(*dead, reason, q->name())) continue;
-        deliver_to_queue(*q, dead, std::nullopt);
+        taken |= deliver_to_queue(*q, dead, std::nullopt);
     }
+    return taken || keep();
+}
+
+bool Model::take_back(Queue& q, QueuedMessage m, ReturnPlace where) {
+    if (q.type().rules().counts_deliveries) {
+        ++m.delivery_count;
+        // rabbit_fifo: a message returned more often than the limit is let go of.
+        if (const auto& limit = q.settings().delivery_limit; limit && m.delivery_count > *limit) {
+            dead_letter(q, *m.message, DeadLetterReason::DeliveryLimit);
+            return false;
+        }
+    }
+    q.requeue(std::move(m), where);
+    return true;
+}
+
+MessagePtr Model::delivered_form(const Queue& q, const QueuedMessage& m, bool to_consumer) {
+    if (!q.type().rules().counts_deliveries || (to_consumer && m.delivery_count == 0)) return m.message;
+    Message copy = m.message->to_message();
+    copy.properties.headers.set("x-delivery-count", std::int64_t{m.delivery_count});
+    reencode_headers(copy.properties.headers);
+    return std::make_shared<const StoredMessage>(m.message->exchange(), m.message->routing_key(), std::move(copy));
 }
 
 /// A routed message arriving at a queue (rabbit_amqqueue_process:maybe_deliver_or_enqueue
@@ -114,7 +145,7 @@ void Model::dead_letter(Queue& from, const StoredMessage& message, DeadLetterRea
 /// overflow (checked before any delivery attempt; reject-publish-dlx also dead-letters it).
 bool Model::deliver_to_queue(Queue& q, const MessagePtr& message, std::optional<Duration> message_ttl) {
     const QueueArguments& settings = q.settings();
-    if (settings.overflow != Overflow::DropHead && q.would_overflow(message->body_size())) {
+    if (settings.overflow != Overflow::DropHead && q.refuses_publish(message->body_size())) {
         if (settings.overflow == Overflow::RejectPublishDlx)
             dead_letter(q, *message, DeadLetterReason::Maxlen);
         return false;
@@ -130,18 +161,15 @@ bool Model::deliver_to_queue(Queue& q, const MessagePtr& message, std::optional<
 void Model::deliver(Queue& q, Consumer& c, QueuedMessage m) {
     ChannelState& ch = *c.channel;
     const std::uint64_t tag = ch.next_delivery_tag++;
-    const StoredMessage& msg = *m.message;
+    // Kept alive across the sink call, whatever happens to `m`.
+    const MessagePtr delivered = delivered_form(q, m, /*to_consumer=*/true);
     const bool redelivered = m.redelivered;
     if (!c.no_ack) {
         if (c.prefetch > 0) --c.credit;
         q.note_unacked(1);
         ch.unacked.push_back(Unacked{tag, &q, std::move(m), &c, true});
-        ch.connection->sink->on_deliver(ch.id, DeliverEvent{c.tag, tag, redelivered, msg});
-    } else {
-        // The message dies with this call; keep it alive across the sink call.
-        MessagePtr keep = std::move(m.message);
-        ch.connection->sink->on_deliver(ch.id, DeliverEvent{c.tag, tag, redelivered, *keep});
     }
+    ch.connection->sink->on_deliver(ch.id, DeliverEvent{c.tag, tag, redelivered, *delivered});
 }
 
 /// A routed publish reaching its queues (rabbit_channel:deliver_to_queues/2): with no

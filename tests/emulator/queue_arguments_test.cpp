@@ -2,7 +2,7 @@
 // each expiration).
 #include <catch2/catch.hpp>
 
-#include "queue_arguments.hpp"
+#include "queue_type.hpp"
 
 using namespace warren;
 using namespace warren::emulator;

@@ -15,6 +15,8 @@ struct QueueInfo {
     bool durable = false;
     bool exclusive = false;
     bool auto_delete = false;
+    /// "classic" or "quorum", as x-queue-type names it.
+    std::string type = "classic";
     FieldTable arguments = {};
     std::size_t messages_ready = 0;
     std::size_t messages_unacknowledged = 0;

@@ -1,0 +1,89 @@
+// The quorum queue type (rabbit_quorum_queue and its state machine, rabbit_fifo), as RabbitMQ
+// 3.10.8 runs it on one node:
+//
+// - it is durable, shared and never auto-deleted, and needs a name from the client;
+// - a message requeued by nack, reject or recover goes to the back of the queue, or, when the
+//   queue has an x-delivery-limit, to the front; what a closing channel held goes to the
+//   front; returns to the front queue up in the order they happen (rabbit_fifo's returns);
+// - every return counts: deliveries carry x-delivery-count (basic.get always, a consumer from
+//   the first redelivery on), and a message returned more often than x-delivery-limit is
+//   dropped or dead-lettered as `delivery_limit`; a basic.get awaiting its ack counts as a
+//   consumer;
+// - reject-publish refuses publishes once the queue is over its limit, until it is down to
+//   80% of it; reject-publish-dlx is taken as drop-head;
+// - global prefetch is refused to its consumers, and a restart keeps every message.
+#include "queue_type.hpp"
+
+#include <algorithm>
+#include <array>
+
+#include <fmt/format.h>
+
+namespace warren::emulator {
+
+namespace {
+
+// rabbit_quorum_queue:capabilities/0 queue_arguments, in RabbitMQ 3.10's order.
+constexpr std::array<std::string_view, 15> supported = {
+    "x-dead-letter-exchange", "x-dead-letter-routing-key", "x-dead-letter-strategy", "x-expires",
+    "x-max-length", "x-max-length-bytes", "x-max-in-memory-length", "x-max-in-memory-bytes",
+    "x-overflow", "x-single-active-consumer", "x-queue-type", "x-quorum-initial-group-size",
+    "x-delivery-limit", "x-message-ttl", "x-queue-leader-locator"};
+
+// The other types' arguments a quorum queue refuses.
+constexpr std::array<std::string_view, 7> unsupported = {
+    "x-max-priority", "x-queue-mode", "x-queue-version", "x-queue-master-locator", "x-max-age",
+    "x-stream-max-segment-size-bytes", "x-initial-cluster-size"};
+
+// Consumer arguments it does not take (its own are x-priority and x-credit).
+constexpr std::array<std::string_view, 2> unsupported_consume = {"x-stream-offset",
+                                                                 "x-cancel-on-ha-failover"};
+
+class QuorumQueue final : public QueueType {
+public:
+    std::string_view name() const noexcept override { return "quorum"; }
+    std::string_view module() const noexcept override { return "rabbit_quorum_queue"; }
+    std::span<const std::string_view> supported_arguments() const noexcept override { return supported; }
+    std::span<const std::string_view> unsupported_arguments() const noexcept override { return unsupported; }
+
+    // rabbit_queue_type_util: auto-delete first, then exclusive, then durable.
+    std::optional<std::string> check_properties(bool durable, bool exclusive, bool auto_delete,
+                                                std::string_view queue) const override {
+        const char* property = auto_delete ? "auto-delete" : exclusive ? "exclusive-owner"
+                                                           : !durable  ? "non-durable"
+                                                                       : nullptr;
+        if (!property) return std::nullopt;
+        return fmt::format("invalid property '{}' for {}", property, queue);
+    }
+
+    std::optional<AmqpError> check_consume_arguments(const FieldTable& arguments,
+                                                     std::string_view queue,
+                                                     MethodId m) const override {
+        for (const auto& [key, value] : arguments)
+            if (std::find(unsupported_consume.begin(), unsupported_consume.end(), key) != unsupported_consume.end())
+                return unsupported_consume_argument(key, queue, *this, m);
+        return check_consumer_priority(arguments, queue, m);
+    }
+
+    const QueueRules& rules() const noexcept override { return rules_; }
+
+private:
+    QueueRules rules_{.settled_requeue = ReturnPlace::Back,
+                      .settled_requeue_with_limit = ReturnPlace::Front,
+                      .channel_down_requeue = ReturnPlace::Front,
+                      .counts_deliveries = true,
+                      .refuses_global_qos = true,
+                      .keeps_transient_messages = true,
+                      .soft_reject_publish = true,
+                      .reject_publish_dlx_is_drop_head = true,
+                      .server_named = false};
+};
+
+}  // namespace
+
+const QueueType& quorum_queue_type() noexcept {
+    static const QuorumQueue quorum;
+    return quorum;
+}
+
+}  // namespace warren::emulator
