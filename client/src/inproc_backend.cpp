@@ -217,6 +217,12 @@ private:
     }
     [[noreturn]] void fail(const AmqpError& error) {
         note_closed(error);
+        // An error that names no method (a crash of RabbitMQ's channel process) reaches a real
+        // client as the connection or channel closing, not as this method's refusal.
+        if (error.method() == method::none) {
+            if (error.closes_connection()) throw ConnectionClosed(error);
+            throw ChannelClosed(error);
+        }
         throw error;
     }
     void note_closed(const AmqpError& error) {

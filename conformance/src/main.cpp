@@ -29,6 +29,7 @@ Scenarios all_scenarios() {
     add_consume_scenarios(out);
     add_single_active_consumer_scenarios(out);
     add_quorum_scenarios(out);
+    add_stream_scenarios(out);
     add_publish_scenarios(out);
     add_ttl_expiry_scenarios(out);
     add_limits_scenarios(out);

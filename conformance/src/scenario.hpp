@@ -36,6 +36,7 @@ void add_confirms_scenarios(Scenarios& out);
 void add_tx_scenarios(Scenarios& out);
 void add_direct_reply_to_scenarios(Scenarios& out);
 void add_quorum_scenarios(Scenarios& out);
+void add_stream_scenarios(Scenarios& out);
 
 // ---- helpers shared by the scenario files (scenarios/common.cpp) ----
 

@@ -3,6 +3,7 @@
 #include "handlers.hpp"
 
 #include "queue_type.hpp"
+#include "stream.hpp"
 
 namespace warren::emulator {
 
@@ -64,6 +65,9 @@ Status basic_publish(Model& model, ChannelState& ch, const BasicPublish& m, Mess
                 RoutingInput{stored->routing_key(), stored->properties().headers,
                              stored->extra_routing_keys()},
                 queues, nullptr);
+    // A stream cannot store a decimal header: rabbit_msg_record crashes the channel.
+    for (Queue* q : queues)
+        if (q->type().rules().log && stream_refuses(*stored)) return rabbit_crash();
     // Direct reply-to: keys naming a reply consumer, only ever on the default exchange.
     const bool replies = target.value()->name().empty() &&
                          (stored->routing_key().starts_with(reply_to_prefix) ||
@@ -90,6 +94,9 @@ Result<std::optional<GetOk>> basic_get(Model& model, ChannelState& ch, std::stri
     auto found = model.queue_for_use(ch, name.value(), mid);
     if (!found) return found.error();
     Queue& q = *found.value();
+    if (q.type().rules().log)
+        return AmqpError::format(ReplyCode::NotImplemented, mid, "basic.get not supported by stream queues {}",
+                                 rs("queue", q.name(), *ch.connection->vhost));
     q.note_used(model.now());
     model.expire_due(q);
     if (!q.has_ready()) return std::optional<GetOk>{};
@@ -130,12 +137,10 @@ Result<std::string> basic_consume(Model& model, ChannelState& ch, const BasicCon
     auto found = model.queue_for_use(ch, name.value(), mid);
     if (!found) return found.error();
     Queue& q = *found.value();
-    if (auto refused = q.type().check_consume_arguments(m.arguments, rs("queue", q.name(), v), mid))
-        return *refused;
-    // rabbit_quorum_queue:consume/3: a connection error.
-    if (q.type().rules().refuses_global_qos && ch.global_prefetch > 0)
-        return AmqpError::format(ReplyCode::NotImplemented, mid, "{} does not support global qos",
-                                 rs("queue", q.name(), v));
+    const ConsumeRequest request{m.arguments, m.no_ack, ch.consumer_prefetch,
+                                 ch.limiter_active()};
+    if (auto refused = q.type().check_consume(request, rs("queue", q.name(), v), mid)) return *refused;
+    if (q.type().rules().log) return consume_log(model, ch, q, m);
     // rabbit_amqqueue_process check_exclusive_access/3 for consumers; a single-active-consumer
     // queue refuses every exclusive consume, and nothing else.
     const bool single_active = q.settings().single_active_consumer;
@@ -182,9 +187,24 @@ Status basic_ack(Model& model, ChannelState& ch, std::uint64_t delivery_tag, boo
     return {};
 }
 
+namespace {
+
+// rabbit_stream_queue:settle/4: a stream takes acknowledgements only (a connection error).
+std::optional<AmqpError> refuse_log_settle(ChannelState& ch, const std::vector<Unacked>& settled, MethodId m) {
+    for (const Unacked& u : settled)
+        if (u.queue && u.queue->type().rules().log)
+            return AmqpError::format(ReplyCode::NotImplemented, m,
+                                     "basic.nack and basic.reject not supported by stream queues {}",
+                                     rs("queue", u.queue->name(), *ch.connection->vhost));
+    return std::nullopt;
+}
+
+}  // namespace
+
 Status basic_nack(Model& model, ChannelState& ch, std::uint64_t delivery_tag, bool multiple, bool requeue) {
     auto acked = model.collect(ch, delivery_tag, multiple, method::basic_nack);
     if (!acked) return acked.error();
+    if (auto refused = refuse_log_settle(ch, acked.value(), method::basic_nack)) return *refused;
     model.acknowledge(ch, std::move(acked.value()), requeue ? Settle::Requeue : Settle::Reject);
     return {};
 }
@@ -192,6 +212,7 @@ Status basic_nack(Model& model, ChannelState& ch, std::uint64_t delivery_tag, bo
 Status basic_reject(Model& model, ChannelState& ch, std::uint64_t delivery_tag, bool requeue) {
     auto acked = model.collect(ch, delivery_tag, false, method::basic_reject);
     if (!acked) return acked.error();
+    if (auto refused = refuse_log_settle(ch, acked.value(), method::basic_reject)) return *refused;
     model.acknowledge(ch, std::move(acked.value()), requeue ? Settle::Requeue : Settle::Reject);
     return {};
 }
@@ -199,6 +220,9 @@ Status basic_reject(Model& model, ChannelState& ch, std::uint64_t delivery_tag, 
 Status basic_recover(Model& model, ChannelState& ch, bool requeue) {
     if (!requeue)
         return AmqpError::make(ReplyCode::NotImplemented, method::basic_recover, "requeue=false");
+    // Stream deliveries crash RabbitMQ's recover (rabbit_stream_queue has no requeue).
+    for (const Unacked& u : ch.unacked)
+        if (u.queue && u.queue->type().rules().log) return rabbit_crash();
     auto all = model.collect(ch, 0, true, method::basic_recover);
     model.settle(ch, std::move(all.value()), Settle::Requeue);
     return {};

@@ -80,6 +80,8 @@ struct ChannelState {
 
     std::map<std::string, std::unique_ptr<Consumer>, std::less<>> consumers;
     bool confirm_mode = false;
+    /// Its writer id on the streams it publishes to (0 until it first does).
+    std::uint64_t stream_writer = 0;
     std::uint64_t next_publish_sequence = 1;
     /// Set by tx.select: the channel is transactional from then on.
     std::unique_ptr<Transaction> tx;
@@ -117,6 +119,7 @@ public:
     std::map<std::string, std::unique_ptr<VHost>, std::less<>> vhosts;
     std::unordered_map<ConnectionId, std::unique_ptr<ConnectionState>> connections;
     ConnectionId next_connection_id = 1;
+    std::uint64_t next_stream_writer = 1;
     std::mt19937_64 random;
 
     VHost& add_vhost(std::string name);

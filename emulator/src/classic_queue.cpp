@@ -33,9 +33,9 @@ public:
 
     // x-priority must be an integer, x-cancel-on-ha-failover a boolean, and x-stream-offset (a
     // stream queue's) is refused.
-    std::optional<AmqpError> check_consume_arguments(const FieldTable& arguments,
-                                                     std::string_view queue,
-                                                     MethodId m) const override {
+    std::optional<AmqpError> check_consume(const ConsumeRequest& request, std::string_view queue,
+                                           MethodId m) const override {
+        const FieldTable& arguments = request.arguments;
         if (auto e = check_consumer_priority(arguments, queue, m)) return e;
         if (const FieldValue* v = arguments.find("x-cancel-on-ha-failover"); v && v->type() != FieldValue::Type::Bool)
             return AmqpError::format(ReplyCode::PreconditionFailed, m,

@@ -28,6 +28,8 @@ struct Consumer {
     std::uint32_t prefetch = 0;
     /// Deliveries it may still receive unacknowledged, when prefetch > 0.
     std::uint32_t credit = 0;
+    /// A stream reader's next offset (queue types with QueueRules::log).
+    std::uint64_t log_offset = 0;
 
     bool credit_exhausted() const noexcept { return prefetch > 0 && credit == 0; }
 };

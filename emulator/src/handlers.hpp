@@ -26,6 +26,8 @@ Status basic_publish(Model& model, ChannelState& ch, const BasicPublish& m, Mess
                      std::string encoded_properties);
 Result<std::optional<GetOk>> basic_get(Model& model, ChannelState& ch, std::string_view queue, bool no_ack);
 Result<std::string> basic_consume(Model& model, ChannelState& ch, const BasicConsume& m);
+/// basic.consume on a stream, once its type accepted the request (stream_process.cpp).
+Result<std::string> consume_log(Model& model, ChannelState& ch, Queue& q, const BasicConsume& m);
 Status basic_cancel(Model& model, ChannelState& ch, std::string_view consumer_tag);
 Status basic_ack(Model& model, ChannelState& ch, std::uint64_t delivery_tag, bool multiple);
 Status basic_nack(Model& model, ChannelState& ch, std::uint64_t delivery_tag, bool multiple, bool requeue);

@@ -20,9 +20,9 @@ QueueInfo queue_info(const VHost& v, const Queue& q) {
     info.auto_delete = q.auto_delete();
     info.type = std::string(q.type().name());
     info.arguments = q.arguments();
-    info.messages_ready = q.ready_count();
+    info.messages_ready = q.log() ? q.log()->size() : q.ready_count();
     info.messages_unacknowledged = q.unacked_count();
-    info.messages = q.ready_count() + q.unacked_count();
+    info.messages = info.messages_ready + q.unacked_count();
     info.message_bytes_ready = q.ready_bytes();
     info.consumers = q.consumers().size();
     return info;

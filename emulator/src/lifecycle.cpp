@@ -42,6 +42,7 @@ void Model::close_channel(ChannelState& ch) {
     for (Unacked& u : held) {
         if (!u.queue) continue;
         u.queue->note_unacked(-1);
+        if (u.queue->type().rules().log) continue;
         take_back(*u.queue, std::move(u.message), u.queue->type().rules().channel_down_requeue);
         // A channel going down with messages of the queue counts as use for x-expires
         // (rabbit_amqqueue_process:handle_ch_down -> ensure_expiry_timer).

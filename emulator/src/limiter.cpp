@@ -52,6 +52,12 @@ void Model::settle(ChannelState& ch, std::vector<Unacked> acked, Settle how) {
         if (!u.queue) continue;
         Queue& q = *u.queue;
         q.note_unacked(-1);
+        if (q.type().rules().log) {
+            // A stream's reader gets credit back; nothing returns to the log.
+            if (u.consumer) ++u.consumer->credit;
+            touched.push_back(&q);
+            continue;
+        }
         if (u.consumer && u.consumer->prefetch > 0) {
             // rabbit_limiter:ack_from_queue/3: credit returns; a consumer whose credit
             // was exhausted is unblocked.

@@ -6,6 +6,7 @@
 //                        bindings and consumers (rabbit_channel, rabbit_amqqueue, rabbit_binding)
 //   queue_process.cpp    a queue's arrivals, expiry, overflow and dispatch to its consumers
 //                        (rabbit_amqqueue_process, rabbit_queue_consumers)
+//   stream_process.cpp   a stream's appends and its readers (rabbit_stream_queue)
 //   limiter.cpp          acknowledgements and prefetch (rabbit_channel:collect_acks,
 //                        rabbit_limiter)
 //   routing.cpp          where a publish goes (rabbit_exchange:route, rabbit_basic header routes)
@@ -144,6 +145,13 @@ public:
     void deliver_published(ChannelState& ch, const MessagePtr& message, std::span<Queue* const> queues,
                            bool mandatory, std::optional<Duration> message_ttl, std::uint64_t sequence);
 
+    // ---- streams (stream_process.cpp) --------------------------------------------------
+    /// A message reaching a stream: appended to its log, then read by its readers.
+    void append_to_stream(Queue& q, const MessagePtr& message);
+    /// Each reader of the stream reads on while it has credit and its connection takes
+    /// deliveries.
+    void dispatch_log(Queue& q);
+
     // ---- acknowledgements and prefetch (limiter.cpp) -----------------------------------
     /// rabbit_channel:collect_acks/4: `multiple` takes every tag up to and including `tag`,
     /// which must itself be outstanding; tag 0 with `multiple` takes everything.
@@ -205,6 +213,8 @@ private:
     void resume_limited_queues(ChannelState& ch);
 
     BrokerState& s_;
+    /// The channel whose publish is being delivered (a stream's writer), or null.
+    ChannelState* publisher_ = nullptr;
 };
 
 }  // namespace warren::emulator

@@ -17,6 +17,9 @@ Queue::Queue(std::string name, bool durable, bool exclusive, bool auto_delete,
       levels_(settings_.priority_queue ? settings_.max_priority + 1u : 1u) {
     if (type.rules().reject_publish_dlx_is_drop_head && settings_.overflow == Overflow::RejectPublishDlx)
         settings_.overflow = Overflow::DropHead;
+    if (type.rules().log)
+        log_ = std::make_unique<StreamLog>(settings_.max_segment_size.value_or(StreamLog::default_max_segment_size),
+                                           settings_.max_length_bytes, settings_.max_age);
 }
 
 void Queue::enqueue(MessagePtr message, TimePoint now, std::optional<Duration> message_ttl) {

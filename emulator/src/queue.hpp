@@ -21,6 +21,7 @@
 #include "warren/emulator/clock.hpp"
 #include "consumer.hpp"
 #include "queue_arguments.hpp"
+#include "stream.hpp"
 #include "warren/emulator/sink.hpp"
 #include "warren/emulator/stored_message.hpp"
 
@@ -59,6 +60,9 @@ public:
     /// The vhost the queue lives in (its dead-letter exchange is looked up there).
     VHost* vhost() const noexcept { return vhost_; }
     void set_vhost(VHost* v) noexcept { vhost_ = v; }
+
+    /// A stream's log (QueueRules::log); null for other types.
+    StreamLog* log() const noexcept { return log_.get(); }
 
     // ---- ready messages ----
     std::size_t ready_count() const noexcept { return ready_count_; }
@@ -164,6 +168,7 @@ private:
     // One deque per priority level (a single one for a queue without x-max-priority), each
     // in sequence order.
     std::vector<std::deque<QueuedMessage>> levels_;
+    std::unique_ptr<StreamLog> log_;
     std::size_t ready_count_ = 0;
     std::uint64_t ready_bytes_ = 0;
     // Returns to the front number from 1, below every enqueued message.

@@ -94,8 +94,7 @@ std::optional<std::string> check_bool(const FieldValue& v, const FieldTable&) {
 
 std::optional<std::string> check_queue_type(const FieldValue& v, const FieldTable&) {
     if (!v.is_string()) return unacceptable_type(v);
-    // Stream queues are not emulated yet: refused as RabbitMQ refuses a type it does not know.
-    if (v.as_string() == "classic" || v.as_string() == "quorum") return std::nullopt;
+    if (v.as_string() == "classic" || v.as_string() == "quorum" || v.as_string() == "stream") return std::nullopt;
     return fmt::format("\"unsupported queue type '{}'\"", v.as_string());
 }
 
@@ -122,6 +121,8 @@ std::optional<std::string> check_leader_locator(const FieldValue& v, const Field
 std::optional<std::string> check_max_age(const FieldValue& v, const FieldTable&) {
     if (!v.is_string()) return unacceptable_type(v);
     if (parse_max_age(v.as_string())) return std::nullopt;
+    const std::string& text = v.as_string();
+    if (text.empty() || text[0] < '0' || text[0] > '9') return std::string(check_crashes);
     return std::string("invalid_max_age");
 }
 
@@ -176,7 +177,7 @@ std::optional<std::string> check_argument_values(const FieldTable& arguments, st
         const FieldValue* value = arguments.find(v.key);
         if (!value) continue;
         if (auto why = v.check(*value, arguments))
-            return fmt::format("invalid arg '{}' for {}: {}", v.key, queue, *why);
+            return *why == check_crashes ? *why : fmt::format("invalid arg '{}' for {}: {}", v.key, queue, *why);
     }
     return std::nullopt;
 }
@@ -218,6 +219,8 @@ QueueArguments parse_queue_arguments(const FieldTable& arguments) {
     a.dead_letter_routing_key = text("x-dead-letter-routing-key");
     if (auto n = integer("x-max-length")) a.max_length = static_cast<std::uint64_t>(*n);
     if (auto n = integer("x-max-length-bytes")) a.max_length_bytes = static_cast<std::uint64_t>(*n);
+    if (auto age = text("x-max-age")) a.max_age = parse_max_age(*age);
+    if (auto n = integer("x-stream-max-segment-size-bytes")) a.max_segment_size = static_cast<std::uint64_t>(*n);
     if (auto overflow = text("x-overflow")) {
         if (*overflow == "reject-publish") a.overflow = Overflow::RejectPublish;
         else if (*overflow == "reject-publish-dlx") a.overflow = Overflow::RejectPublishDlx;

@@ -34,11 +34,18 @@ struct QueueArguments {
     /// x-dead-letter-strategy at-least-once, which takes effect only with reject-publish
     /// overflow and a dead-letter exchange (rabbit_quorum_queue:dead_letter_handler/2).
     bool at_least_once = false;
+    /// x-max-age and x-stream-max-segment-size-bytes (streams: retention and segment size).
+    std::optional<Duration> max_age;
+    std::optional<std::uint64_t> max_segment_size;
 };
 
 /// The largest TTL or expiry RabbitMQ accepts: ten years in milliseconds
 /// (rabbit_misc:check_expiry/1).
 inline constexpr std::int64_t max_expiry_ms = 315'360'000'000;
+
+/// What a value check gives where RabbitMQ 3.10.8's own check crashes the channel (541
+/// INTERNAL_ERROR, closing the connection): an x-max-age with no leading digit.
+inline constexpr std::string_view check_crashes = "{crash}";
 
 /// The x-queue-type argument's check, first of all: "invalid arg 'x-queue-type' for Q: ..."
 /// or nullopt. `queue` is rabbit_misc:rs's rendering ("queue 'q' in vhost '/'").

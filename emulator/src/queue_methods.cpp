@@ -15,6 +15,8 @@ Result<QueueDeclareOk> queue_declare(Model& model, ChannelState& ch, const Queue
         // A declaration, passive or not, counts as use for x-expires.
         q.note_used(model.now());
         ch.most_recently_declared_queue = q.name();
+        // A stream counts neither (rabbit_stream_queue:declare/2 and info/2).
+        if (q.type().rules().log) return QueueDeclareOk{q.name(), 0, 0};
         return QueueDeclareOk{q.name(), static_cast<std::uint32_t>(q.ready_count()),
                               static_cast<std::uint32_t>(q.consumer_count())};
     };
@@ -67,7 +69,7 @@ Result<QueueDeclareOk> queue_declare(Model& model, ChannelState& ch, const Queue
     // an existing queue's are only compared, above.
     // Then the type's own rule on the queue's properties (rabbit_queue_type:declare).
     if (auto why = validate_queue_arguments(m.arguments, rs("queue", name, v)))
-        return AmqpError::make(ReplyCode::PreconditionFailed, mid, *why);
+        return *why == check_crashes ? rabbit_crash() : AmqpError::make(ReplyCode::PreconditionFailed, mid, *why);
     if (auto why = type->check_properties(durable, m.exclusive, m.auto_delete, rs("queue", name, v)))
         return AmqpError::make(ReplyCode::PreconditionFailed, mid, *why);
     auto created = std::make_unique<Queue>(name, durable, m.exclusive, m.auto_delete, m.arguments, me, *type);
@@ -117,6 +119,9 @@ Result<std::uint32_t> queue_purge(Model& model, ChannelState& ch, std::string_vi
     if (!name) return name.error();
     auto q = model.queue_for_use(ch, name.value(), mid);
     if (!q) return q.error();
+    if (q.value()->type().rules().log)
+        return AmqpError::format(ReplyCode::NotImplemented, mid, "queue.purge not supported by stream queues {}",
+                                 rs("queue", q.value()->name(), *ch.connection->vhost));
     return static_cast<std::uint32_t>(q.value()->purge());
 }
 
@@ -132,7 +137,8 @@ Result<std::uint32_t> queue_delete(Model& model, ChannelState& ch, const QueueDe
     if (m.if_empty && q->has_ready())
         return AmqpError::format(ReplyCode::PreconditionFailed, mid, "{} not empty",
                                  rs("queue", q->name(), v));
-    if (m.if_unused && !q->consumers().empty())
+    // A stream is deleted in use too (rabbit_stream_queue:delete/4 ignores if_unused).
+    if (m.if_unused && !q->consumers().empty() && !q->type().rules().log)
         return AmqpError::format(ReplyCode::PreconditionFailed, mid, "{} in use",
                                  rs("queue", q->name(), v));
     return model.delete_queue(v, *q);

@@ -12,6 +12,7 @@ namespace warren::emulator {
 /// just published into an empty queue: RabbitMQ offers that one to a consumer before it
 /// enqueues it, so even a TTL of 0 reaches a consumer that can take it at once.
 void Model::dispatch(Queue& q, bool fresh_message) {
+    if (q.type().rules().log) return dispatch_log(q);
     if (q.settings().single_active_consumer) return dispatch_single_active(q, fresh_message);
     auto& rotation = q.consumers();
     for (;;) {
@@ -114,6 +115,9 @@ bool Model::dead_letter(Queue& from, const StoredMessage& message, DeadLetterRea
     bool taken = false;
     for (Queue* q : queues) {
         if (is_dead_letter_cycle(*dead, reason, q->name())) continue;
+        // RabbitMQ 3.10.8 dead-letters without a stream writer (rabbit_queue_type:deliver's
+        // stateless form), and a stream drops such a delivery.
+        if (q->type().rules().log) continue;
         taken |= deliver_to_queue(*q, dead, std::nullopt);
     }
     return taken || keep();
@@ -144,6 +148,10 @@ MessagePtr Model::delivered_form(const Queue& q, const QueuedMessage& m, bool to
 /// and deliver_or_enqueue). Returns false when the queue refuses it for reject-publish
 /// overflow (checked before any delivery attempt; reject-publish-dlx also dead-letters it).
 bool Model::deliver_to_queue(Queue& q, const MessagePtr& message, std::optional<Duration> message_ttl) {
+    if (q.type().rules().log) {
+        append_to_stream(q, message);
+        return true;
+    }
     const QueueArguments& settings = q.settings();
     if (settings.overflow != Overflow::DropHead && q.refuses_publish(message->body_size())) {
         if (settings.overflow == Overflow::RejectPublishDlx)
@@ -182,8 +190,10 @@ void Model::deliver_published(ChannelState& ch, const MessagePtr& message, std::
     if (queues.empty() && mandatory)
         sink.on_return(ch.id, ReturnEvent{ReplyCode::NoRoute, "NO_ROUTE", *message});
     bool refused = false;
+    publisher_ = &ch;
     for (Queue* q : queues)
         if (!deliver_to_queue(*q, message, message_ttl)) refused = true;
+    publisher_ = nullptr;
     if (sequence != 0) sink.on_confirm(ch.id, sequence, false, !refused);
 }
 

@@ -11,6 +11,7 @@ namespace warren::emulator {
 const QueueType* find_queue_type(std::string_view name) noexcept {
     if (name == "classic") return &classic_queue_type();
     if (name == "quorum") return &quorum_queue_type();
+    if (name == "stream") return &stream_queue_type();
     return nullptr;
 }
 

@@ -1,8 +1,8 @@
 // What a queue's type decides, after RabbitMQ's rabbit_queue_type behaviour: which arguments a
 // new queue accepts, which a redeclaration must match, which properties it may have, which
-// basic.consume arguments it takes, and how the queue treats what comes back to it. One module
-// per type (classic_queue.cpp, quorum_queue.cpp), chosen by x-queue-type when the queue is
-// declared.
+// basic.consume requests it takes, and how the queue treats what comes back to it. One module
+// per type (classic_queue.cpp, quorum_queue.cpp, stream_queue.cpp), chosen by x-queue-type
+// when the queue is declared.
 #pragma once
 
 #include <optional>
@@ -40,8 +40,6 @@ struct QueueRules {
     /// message the delivery limit dropped, or that at-least-once dead-lettering still holds,
     /// stays counted until its channel closes (rabbit_fifo's dequeue consumers).
     bool counts_deliveries = false;
-    /// A consumer on a channel with a global prefetch is refused.
-    bool refuses_global_qos = false;
     /// A broker restart keeps transient messages too.
     bool keeps_transient_messages = false;
     /// reject-publish refuses only once the queue is over its limit, and takes publishes again
@@ -51,7 +49,26 @@ struct QueueRules {
     bool reject_publish_dlx_is_drop_head = false;
     /// The queue may be declared with an empty name (server_named).
     bool server_named = true;
+    /// The queue is a log (rabbit_stream_queue): a publish is appended and stays; each
+    /// consumer reads from an offset of its own; nothing is ever ready, taken, requeued or
+    /// dead-lettered; basic.get, queue.purge, nack, reject and recover are refused; a
+    /// declare-ok counts neither messages nor consumers (stream_process.cpp).
+    bool log = false;
 };
+
+/// What basic.consume asks of a queue (rabbit_queue_type:consume/3's spec).
+struct ConsumeRequest {
+    const FieldTable& arguments;
+    bool no_ack = false;
+    /// The prefetch the consumer gets (basic.qos global=false); 0 for none.
+    std::uint16_t prefetch = 0;
+    /// The channel's global prefetch is active (rabbit_limiter).
+    bool global_limit = false;
+};
+
+/// A crash of RabbitMQ's channel process where a check it does not expect fails: the
+/// connection closes with 541 INTERNAL_ERROR (class 0, method 0).
+inline AmqpError rabbit_crash() { return AmqpError(ReplyCode::InternalError, "INTERNAL_ERROR"); }
 
 class QueueType {
 public:
@@ -70,10 +87,10 @@ public:
     /// for Q"), or nullopt.
     virtual std::optional<std::string> check_properties(bool durable, bool exclusive, bool auto_delete,
                                                         std::string_view queue) const = 0;
-    /// basic.consume's arguments (rabbit_amqqueue:check_consume_arguments/3), or nullopt.
-    virtual std::optional<AmqpError> check_consume_arguments(const FieldTable& arguments,
-                                                             std::string_view queue,
-                                                             MethodId m) const = 0;
+    /// basic.consume's arguments (rabbit_amqqueue:check_consume_arguments/3), then the
+    /// type's own refusals (its consume/3), or nullopt.
+    virtual std::optional<AmqpError> check_consume(const ConsumeRequest& request, std::string_view queue,
+                                                   MethodId m) const = 0;
     virtual const QueueRules& rules() const noexcept = 0;
 };
 
@@ -81,6 +98,8 @@ public:
 const QueueType& classic_queue_type() noexcept;
 /// rabbit_quorum_queue.
 const QueueType& quorum_queue_type() noexcept;
+/// rabbit_stream_queue.
+const QueueType& stream_queue_type() noexcept;
 /// The type x-queue-type names; nullptr for a name RabbitMQ does not know.
 const QueueType* find_queue_type(std::string_view name) noexcept;
 

@@ -56,13 +56,17 @@ public:
         return fmt::format("invalid property '{}' for {}", property, queue);
     }
 
-    std::optional<AmqpError> check_consume_arguments(const FieldTable& arguments,
-                                                     std::string_view queue,
-                                                     MethodId m) const override {
-        for (const auto& [key, value] : arguments)
+    // The arguments, then a global prefetch (rabbit_quorum_queue:consume/3: a connection
+    // error).
+    std::optional<AmqpError> check_consume(const ConsumeRequest& request, std::string_view queue,
+                                           MethodId m) const override {
+        for (const auto& [key, value] : request.arguments)
             if (std::find(unsupported_consume.begin(), unsupported_consume.end(), key) != unsupported_consume.end())
                 return unsupported_consume_argument(key, queue, *this, m);
-        return check_consumer_priority(arguments, queue, m);
+        if (auto e = check_consumer_priority(request.arguments, queue, m)) return e;
+        if (request.global_limit)
+            return AmqpError::format(ReplyCode::NotImplemented, m, "{} does not support global qos", queue);
+        return std::nullopt;
     }
 
     const QueueRules& rules() const noexcept override { return rules_; }
@@ -72,7 +76,6 @@ private:
                       .settled_requeue_with_limit = ReturnPlace::Front,
                       .channel_down_requeue = ReturnPlace::Front,
                       .counts_deliveries = true,
-                      .refuses_global_qos = true,
                       .keeps_transient_messages = true,
                       .soft_reject_publish = true,
                       .reject_publish_dlx_is_drop_head = true,

@@ -1,0 +1,65 @@
+// A stream's own work (rabbit_stream_queue's readers): appending what is published, and each
+// reader reading on from its offset while it has credit. Nothing is ever taken out of a
+// stream: an acknowledgement only gives its reader credit for one more message.
+#include "handlers.hpp"
+#include "stream.hpp"
+
+namespace warren::emulator {
+
+void Model::append_to_stream(Queue& q, const MessagePtr& message) {
+    // Each publishing channel is a writer of its own (osiris's writer id).
+    std::uint64_t writer = 0;
+    if (publisher_) {
+        if (publisher_->stream_writer == 0) publisher_->stream_writer = s_.next_stream_writer++;
+        writer = publisher_->stream_writer;
+    }
+    q.log()->append(to_stream_form(*message), now(), writer);
+    dispatch_log(q);
+}
+
+void Model::dispatch_log(Queue& q) {
+    StreamLog& log = *q.log();
+    q.consumers().for_each([&](Consumer* c) {
+        ChannelState& ch = *c->channel;
+        // A reader behind the first offset retention kept reads on from there.
+        if (c->log_offset < log.first_offset()) c->log_offset = log.first_offset();
+        while (c->credit > 0 && c->log_offset < log.next_offset() &&
+               ch.connection->sink->accepting_deliveries(ch.id)) {
+            const std::uint64_t offset = c->log_offset++;
+            const StreamEntry& entry = log.at(offset);
+            if (!entry.message) continue;  // a tracking snapshot
+            const StoredMessage delivered = stream_delivery(*entry.message, offset);
+            const std::uint64_t tag = ch.next_delivery_tag++;
+            --c->credit;
+            q.note_unacked(1);
+            ch.unacked.push_back(Unacked{tag, &q, QueuedMessage{.message = entry.message}, c, true});
+            if (ch.limiter_active()) ++ch.limiter_volume;
+            ch.connection->sink->on_deliver(ch.id, DeliverEvent{c->tag, tag, false, delivered});
+        }
+    });
+}
+
+// rabbit_stream_queue:consume/3 once check_consume accepted the request: a reader with the
+// channel's prefetch as credit, starting where x-stream-offset says. An exclusive consumer
+// keeps no other reader out.
+Result<std::string> consume_log(Model& model, ChannelState& ch, Queue& q, const BasicConsume& m) {
+    std::string tag = m.consumer_tag.empty() ? model.state().generate_name("amq.ctag") : m.consumer_tag;
+    auto consumer = std::make_unique<Consumer>();
+    consumer->tag = tag;
+    consumer->channel = &ch;
+    consumer->queue = &q;
+    consumer->exclusive = m.exclusive;
+    consumer->arguments = m.arguments;
+    consumer->prefetch = ch.consumer_prefetch;
+    consumer->credit = consumer->prefetch;
+    q.log()->attach(model.now());
+    consumer->log_offset = q.log()->resolve(stream_start(m.arguments.find("x-stream-offset"), model.now()));
+    Consumer* c = consumer.get();
+    ch.consumers.emplace(tag, std::move(consumer));
+    q.consumers().add(c);
+    q.note_consumer_added();
+    model.dispatch_log(q);
+    return tag;
+}
+
+}  // namespace warren::emulator
