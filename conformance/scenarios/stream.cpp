@@ -408,6 +408,60 @@ void routed_and_dead_lettered(Session& s) {
     s.settle(c);
 }
 
+// ---- retention ----
+
+// x-max-length-bytes at segment granularity (osiris 1.3.1): a chunk goes to a new segment once
+// the current one has reached x-stream-max-segment-size-bytes, and opening a segment writes a
+// tracking snapshot first (an offset no reader is given) and removes the oldest segments that
+// do not fit in the maximum beside the newer ones. Every byte counts: the message as AMQP 1.0,
+// the chunk and record headers, the publishing channel's trailer.
+void retention_max_length_bytes(Session& s) {
+    const auto q = declare_and_publish(s, "q", 14,
+                                       {{"x-stream-max-segment-size-bytes", 1000}, {"x-max-length-bytes", 2300}});
+    auto& c = reader(s, q, "c", {{"x-stream-offset", "first"}});
+    s.await(c, 7);
+    s.settle(c);
+    auto& from = reader(s, q, "offset 0", {{"x-stream-offset", 0}});
+    s.await(from, 7);
+}
+
+// Bigger messages, a property set and a header: each changes the stored size.
+void retention_sizes(Session& s) {
+    const auto q = s.queue_name("q");
+    Channel pub = s.channel();
+    s.queue_declare(pub, q, durable_stream({{"x-stream-max-segment-size-bytes", 1200}, {"x-max-length-bytes", 3000}}));
+    s.confirm_select(pub);
+    for (int i = 0; i < 12; ++i) {
+        BasicProperties p;
+        if (i % 3 == 1) p = {.content_type = "application/json", .headers = FieldTable{{"n", i}, {"s", "text"}}};
+        if (i % 3 == 2) p = {.delivery_mode = 2, .priority = 1, .message_id = fmt::format("id-{}", i), .type = "kind"};
+        s.publish(pub, "", q, std::string(static_cast<std::size_t>(100 + 60 * i), 'x'), p);
+        s.wait_for_confirms(pub);
+    }
+    auto& c = reader(s, q, "c", {{"x-stream-offset", "first"}});
+    s.await(c, 6);
+    s.settle(c);
+}
+
+// x-max-age: a segment goes, at the next segment roll, once its last chunk is older than the
+// maximum age; the newest segment always stays. Without a roll nothing goes.
+void retention_max_age(Session& s) {
+    const auto q = declare_and_publish(s, "q", 5,
+                                       {{"x-stream-max-segment-size-bytes", 600}, {"x-max-age", "2s"}});
+    s.wait(3000ms);
+    Channel pub = s.channel();
+    s.confirm_select(pub);
+    publish_confirmed(s, pub, q, 5, 6);
+    auto& c = reader(s, q, "c", {{"x-stream-offset", "first"}});
+    s.await(c, 4);
+    s.settle(c);
+    s.wait(3000ms);
+    publish_confirmed(s, pub, q, 6, 9);
+    auto& d = reader(s, q, "d", {{"x-stream-offset", "first"}});
+    s.await(d, 2);
+    s.settle(d);
+}
+
 // Deleting a stream cancels its consumers and reports no messages.
 void delete_stream(Session& s) {
     const auto q = declare_and_publish(s, "q", 3);
@@ -438,6 +492,9 @@ void add_stream_scenarios(Scenarios& out) {
     out.push_back({"stream.message_properties", message_properties});
     out.push_back({"stream.routed_and_dead_lettered", routed_and_dead_lettered});
     out.push_back({"stream.delete", delete_stream});
+    out.push_back({"stream.retention_max_length_bytes", retention_max_length_bytes});
+    out.push_back({"stream.retention_sizes", retention_sizes});
+    out.push_back({"stream.retention_max_age", retention_max_age});
 }
 
 }  // namespace warren::conformance
