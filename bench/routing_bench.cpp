@@ -3,11 +3,13 @@
 // figure; BENCHMARKS.md records them with the command that produced them.
 //
 //   build/bench/warren-bench [--quick]
+//   build/bench/warren-bench --queue-types   (a stream read by 4 readers; quorum publish-get-ack)
 #include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <string>
 #include <string_view>
+#include <vector>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -183,11 +185,70 @@ void dead_letter_throughput(std::size_t n) {
                n / s, broker.queue("/", "dead")->messages);
 }
 
+void quorum_publish_get_ack(std::size_t n) {
+    warren::Broker broker;
+    auto conn = warren::connect(broker);
+    auto ch = conn.channel();
+    ch.queue_declare("bench", {.durable = true, .arguments = {{"x-queue-type", "quorum"}}});
+    const warren::Message msg{.body = body100};
+    const auto start = Clock::now();
+    for (std::size_t i = 0; i < n; ++i) {
+        ch.basic_publish("", "bench", msg);
+        auto d = ch.basic_get("bench");
+        ch.basic_ack(d->delivery_tag);
+    }
+    const double s = seconds_since(start);
+    fmt::print("publish-get-ack, quorum queue, 100 B:    {:>12.0f} cycles/s  ({} cycles, {:.3f} s)\n",
+               n / s, n, s);
+}
+
+// A stream of n 100 B messages: resident memory per message, then 4 readers (prefetch 1000,
+// acking each delivery) reading it all from offset first.
+void stream_readers(std::size_t n) {
+    warren::Broker broker;
+    auto conn = warren::connect(broker);
+    auto pub = conn.channel();
+    pub.queue_declare("stream", {.durable = true, .arguments = {{"x-queue-type", "stream"}}});
+    const warren::Message msg{.body = body100};
+    const std::size_t before = resident_bytes();
+    auto start = Clock::now();
+    for (std::size_t i = 0; i < n; ++i) pub.basic_publish("", "stream", msg);
+    const double publish_s = seconds_since(start);
+    const double per_message =
+        static_cast<double>(resident_bytes() - before) / static_cast<double>(n);
+    fmt::print("publish to a stream, 100 B:              {:>12.0f} msgs/s    ({:.0f} B resident per message)\n",
+               n / publish_s, per_message);
+    std::size_t received = 0;
+    std::vector<warren::Channel> readers;
+    readers.reserve(4);  // the callbacks hold references to their channels
+    start = Clock::now();
+    for (int r = 0; r < 4; ++r) {
+        auto& ch = readers.emplace_back(conn.channel());
+        ch.basic_qos(1000);
+        ch.basic_consume("stream",
+                         [&received, &ch](const warren::Delivery& d) {
+                             ++received;
+                             ch.basic_ack(d.delivery_tag);
+                         },
+                         {.arguments = {{"x-stream-offset", "first"}}});
+    }
+    while (received < 4 * n) conn.process_events();
+    const double s = seconds_since(start);
+    fmt::print("stream read from first by 4 readers:    {:>12.0f} deliveries/s ({} messages each, {:.3f} s)\n",
+               4 * n / s, n, s);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     const bool quick = argc > 1 && std::string_view(argv[1]) == "--quick";
     const std::size_t scale = quick ? 10 : 1;
+    if (argc > 1 && std::string_view(argv[1]) == "--queue-types") {
+        // The stream first, while the heap holds nothing freed it could reuse unseen.
+        stream_readers(1'000'000);
+        quorum_publish_get_ack(1'000'000);
+        return 0;
+    }
     // First, while the heap holds nothing freed that the queue could reuse unseen.
     queued_memory(1'000'000 / scale);
     publish_get_ack(2'000'000 / scale);
@@ -196,4 +257,5 @@ int main(int argc, char** argv) {
     headers(200'000 / scale);
     expire_in_one_advance(1'000'000 / scale);
     dead_letter_throughput(200'000 / scale);
+    quorum_publish_get_ack(1'000'000 / scale);
 }

@@ -5,8 +5,9 @@
 // A quorum queue takes a publish asynchronously, so every publish here is confirmed before the
 // queue is read; dead letters and requeues are awaited with a bounded poll.
 //
-// Not a scenario: x-max-age given as a string with no number ("h") on a stream or quorum queue
-// crashes RabbitMQ 3.10.8's channel (541 INTERNAL_ERROR); warren refuses it as invalid_max_age.
+// Not a scenario: x-max-age given as a string with no number ("h") on a stream crashes RabbitMQ
+// 3.10.8's channel (541 INTERNAL_ERROR, closing the connection); warren does the same
+// (tests/emulator/broker_stream_test.cpp).
 #include "scenario.hpp"
 
 namespace warren::conformance {
