@@ -15,8 +15,11 @@ Result<QueueDeclareOk> queue_declare(Model& model, ChannelState& ch, const Queue
         // A declaration, passive or not, counts as use for x-expires.
         q.note_used(model.now());
         ch.most_recently_declared_queue = q.name();
-        // A stream counts neither (rabbit_stream_queue:declare/2 and info/2).
-        if (q.type().rules().log) return QueueDeclareOk{q.name(), 0, 0};
+        // A stream reports the messages it held at the node's last statistics tick, and no
+        // consumers.
+        if (q.type().rules().log)
+            return QueueDeclareOk{q.name(),
+                                  static_cast<std::uint32_t>(q.log()->size_before(last_statistics_tick(model.now()))), 0};
         return QueueDeclareOk{q.name(), static_cast<std::uint32_t>(q.ready_count()),
                               static_cast<std::uint32_t>(q.consumer_count())};
     };

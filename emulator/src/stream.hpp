@@ -28,6 +28,14 @@ struct StreamStart {
     TimePoint time{};
 };
 
+/// RabbitMQ's statistics interval (collect_statistics_interval): a stream's queue.declare-ok
+/// counts the messages it held at the last such tick of the node, every 5 s.
+inline constexpr Duration statistics_interval{5000};
+/// The last statistics tick at or before `now` (ticks fall on multiples of the interval).
+inline TimePoint last_statistics_tick(TimePoint now) {
+    return TimePoint{now.time_since_epoch() - now.time_since_epoch() % statistics_interval};
+}
+
 /// x-stream-offset as rabbit_stream_queue:parse_offset_arg/1 reads it; assumes the queue type's
 /// check_consume accepted it.
 StreamStart stream_start(const FieldValue* offset, TimePoint now);
@@ -89,6 +97,8 @@ public:
     bool empty() const noexcept { return entries_.empty(); }
     /// Messages kept (tracking snapshots aside).
     std::size_t size() const noexcept { return messages_; }
+    /// Messages kept that were published before `t`.
+    std::size_t size_before(TimePoint t) const;
     const StreamEntry& at(std::uint64_t offset) const { return entries_[offset - first_]; }
     /// Where a reader starting at `start` reads first (it may lie beyond next_offset: an
     /// integer offset past the end waits for that offset).
@@ -120,6 +130,8 @@ private:
     std::uint64_t first_ = 0;
     std::size_t messages_ = 0;
     std::vector<std::uint64_t> writers_;
+    /// The offsets of the tracking snapshots kept, ascending.
+    std::deque<std::uint64_t> snapshots_;
 };
 
 }  // namespace warren::emulator

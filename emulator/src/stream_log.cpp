@@ -141,6 +141,7 @@ bool StreamLog::write_chunk(StreamEntry entry, std::uint64_t size) {
 bool StreamLog::snapshot_if_full(TimePoint now) {
     // osiris_log:evaluate_tracking_snapshot: only once some writer is tracked.
     if (!full() || writers_.empty()) return false;
+    snapshots_.push_back(next_offset());
     write_chunk(StreamEntry{nullptr, now},
                 chunk_header_size + record_header_size + snapshot_entry_size * writers_.size());
     return true;
@@ -175,6 +176,7 @@ void StreamLog::apply_retention(TimePoint now) {
         }
         first_ += s.count;
         segments_.pop_front();
+        while (!snapshots_.empty() && snapshots_.front() < first_) snapshots_.pop_front();
     };
     // osiris_log eval_max_bytes: the newest segment stays; walking to older ones, each is kept
     // while it fits in what is left of the maximum; the first that does not goes, with every
@@ -192,6 +194,14 @@ void StreamLog::apply_retention(TimePoint now) {
     // until one is young enough; the newest stays.
     if (max_age_)
         while (segments_.size() > 1 && segments_.front().last_timestamp < now - *max_age_) drop_oldest();
+}
+
+std::size_t StreamLog::size_before(TimePoint t) const {
+    auto end = std::lower_bound(entries_.begin(), entries_.end(), t,
+                                [](const StreamEntry& e, TimePoint at) { return e.timestamp < at; });
+    const auto chunks = static_cast<std::uint64_t>(end - entries_.begin());
+    const auto snapshots = std::lower_bound(snapshots_.begin(), snapshots_.end(), first_ + chunks) - snapshots_.begin();
+    return static_cast<std::size_t>(chunks - static_cast<std::uint64_t>(snapshots));
 }
 
 std::uint64_t StreamLog::bytes() const noexcept {

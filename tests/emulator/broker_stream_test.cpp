@@ -83,6 +83,22 @@ TEST_CASE("stream: durable, shared, not auto-delete, named by the client; declar
     CHECK(h.broker.queue("/", "s")->messages_ready == 1);
 }
 
+TEST_CASE("stream: declare-ok counts the messages held at the last 5-second statistics tick") {
+    Fixture f({}, 3);  // published at the clock's start, itself a tick
+    auto count = [&] { return f.h.methods.queue_declare(f.ch, {.queue = "s", .passive = true})->message_count; };
+    CHECK(count() == 0);
+    f.h.broker.advance(4s);
+    f.publish(3, 5);
+    CHECK(count() == 0);
+    f.h.broker.advance(1s);
+    CHECK(count() == 5);
+    f.h.broker.advance(1s);
+    f.publish(5, 6);
+    CHECK(count() == 5);
+    f.h.broker.advance(4s);
+    CHECK(count() == 6);
+}
+
 TEST_CASE("stream: other types' arguments are refused, its own checked") {
     Harness h;
     auto& c = h.connect();
