@@ -416,6 +416,69 @@ void at_least_once(Session& s) {
     s.drain(ch, nowhere);
 }
 
+// ---- single active consumer and x-expires ----
+
+// x-single-active-consumer on a quorum queue: the first consumer gets everything; the next
+// takes over when it is cancelled, and gets what it held back when its channel closes; an
+// exclusive consumer is refused.
+void single_active_consumer(Session& s) {
+    const auto q = declare_and_publish(s, "q", 5, {{"x-single-active-consumer", true}});
+    Channel ch1 = s.channel();
+    Channel ch2 = s.channel();
+    s.basic_qos(ch1, 1);
+    s.basic_qos(ch2, 1);
+    auto& c1 = s.consume(ch1, q, "c1");
+    auto& c2 = s.consume(ch2, q, "c2");
+    s.await(c1, 1);
+    s.settle(c2);
+    s.ack(ch1, c1.deliveries.at(0).delivery_tag);
+    s.await(c1, 2);
+    s.settle(c2);
+    Channel ch3 = s.channel();
+    s.consume(ch3, q, "exclusive", {.exclusive = true});
+    s.cancel(ch1, c1);
+    s.await(c2, 1);
+    s.settle(c1);
+    s.close(ch1);
+    s.ack(ch2, c2.deliveries.at(0).delivery_tag);
+    s.await(c2, 2);
+    s.ack(ch2, c2.deliveries.at(1).delivery_tag);
+    s.await(c2, 3);
+    s.settle(c2);
+}
+
+// x-expires on a quorum queue is looked at on the queue's ticks, every 5 s from its
+// declaration: a queue unused for x-expires goes at the next tick. basic.get and consumers are
+// uses, a passive declare is not; a consumer cancelled while it holds a delivery still counts
+// until that is settled. The waits fall between ticks, as far from them as they can.
+void expires(Session& s) {
+    const auto idle = declare_and_publish(s, "idle", 1, {{"x-expires", 1000}});
+    const auto used = declare_and_publish(s, "used", 1, {{"x-expires", 1000}});
+    const auto got = declare_and_publish(s, "got", 0, {{"x-expires", 4000}});
+    const auto passive = declare_and_publish(s, "passive", 0, {{"x-expires", 4000}});
+    Channel ch = s.channel();
+    s.basic_qos(ch, 10);
+    auto& c = s.consume(ch, used, "c");
+    s.await(c, 1);
+    s.wait(2500ms);
+    Channel probe = s.channel();
+    s.count(probe, used);
+    s.count(probe, idle);
+    s.get(probe, got);
+    s.count(probe, passive);
+    s.cancel(ch, c);
+    s.count(probe, used);
+    s.ack(ch, c.deliveries.at(0).delivery_tag);
+    // The ack reaches the queue asynchronously.
+    s.wait(300ms);
+    s.count(probe, used);
+    s.wait(4700ms);
+    for (const auto& q : {idle, used, got, passive}) {
+        probe = s.channel();
+        s.count(probe, q);
+    }
+}
+
 }  // namespace
 
 void add_quorum_scenarios(Scenarios& out) {
@@ -440,6 +503,8 @@ void add_quorum_scenarios(Scenarios& out) {
     out.push_back({"quorum.reject_publish_dlx_drops_head", reject_publish_dlx_drops_head});
     out.push_back({"quorum.rejected_dead_letters", rejected_dead_letters});
     out.push_back({"quorum.at_least_once", at_least_once});
+    out.push_back({"quorum.single_active_consumer", single_active_consumer});
+    out.push_back({"quorum.expires", expires});
 }
 
 }  // namespace warren::conformance

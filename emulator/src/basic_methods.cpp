@@ -144,8 +144,9 @@ Result<std::string> basic_consume(Model& model, ChannelState& ch, const BasicCon
     // rabbit_amqqueue_process check_exclusive_access/3 for consumers; a single-active-consumer
     // queue refuses every exclusive consume, and nothing else.
     const bool single_active = q.settings().single_active_consumer;
-    if (single_active ? m.exclusive
-                      : q.exclusive_consumer() || (m.exclusive && !q.consumers().empty()))
+    const bool exclusive = m.exclusive && q.type().rules().exclusive_consumers;
+    if (q.type().rules().exclusive_consumers &&
+        (single_active ? m.exclusive : q.exclusive_consumer() || (m.exclusive && !q.consumers().empty())))
         return AmqpError::format(ReplyCode::AccessRefused, mid, "{} in exclusive use",
                                  rs("queue", q.name(), v));
     std::string tag = m.consumer_tag.empty() ? model.state().generate_name("amq.ctag") : m.consumer_tag;
@@ -154,7 +155,7 @@ Result<std::string> basic_consume(Model& model, ChannelState& ch, const BasicCon
     consumer->channel = &ch;
     consumer->queue = &q;
     consumer->no_ack = m.no_ack;
-    consumer->exclusive = m.exclusive;
+    consumer->exclusive = exclusive;
     consumer->arguments = m.arguments;
     if (const FieldValue* priority = m.arguments.find("x-priority")) consumer->priority = priority->as_int();
     consumer->prefetch = m.no_ack ? 0 : ch.consumer_prefetch;
@@ -163,7 +164,7 @@ Result<std::string> basic_consume(Model& model, ChannelState& ch, const BasicCon
     ch.consumers.emplace(tag, std::move(consumer));
     q.consumers().add(c);
     q.note_consumer_added();
-    if (m.exclusive) q.set_exclusive_consumer(c);
+    if (exclusive) q.set_exclusive_consumer(c);
     if (single_active && !q.single_active_consumer()) q.set_single_active_consumer(c);
     model.dispatch(q);
     return tag;
@@ -176,7 +177,13 @@ Status basic_cancel(Model& model, ChannelState& ch, std::string_view consumer_ta
     }
     auto it = ch.consumers.find(consumer_tag);
     if (it == ch.consumers.end()) return {};
-    model.remove_consumer(ch, *it->second, /*run_auto_delete=*/true);
+    Consumer& c = *it->second;
+    Queue& q = *c.queue;
+    const bool hands_over = q.single_active_consumer() == &c && q.type().rules().cancelled_consumers_linger;
+    model.remove_consumer(ch, c, /*run_auto_delete=*/true);
+    // rabbit_fifo hands a single active consumer's place over at once (a queue of this type
+    // is never auto-deleted, so it is still there).
+    if (hands_over) model.dispatch(q);
     return {};
 }
 

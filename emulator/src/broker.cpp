@@ -65,7 +65,7 @@ void Broker::restart() {
             // A quorum queue keeps every message; a classic one only its persistent ones.
             if (!q->type().rules().keeps_transient_messages) q->keep_only_persistent();
             q->forget_consumers();
-            q->note_used(now);
+            q->note_started(now);
         }
     }
 }

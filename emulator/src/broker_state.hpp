@@ -27,6 +27,8 @@ struct Unacked {
     QueuedMessage message;
     Consumer* consumer = nullptr;  // null for basic.get, or once the consumer is cancelled
     bool from_consumer = false;    // counted by the channel's global prefetch; basic.get is not
+    /// The queue's id for the cancelled consumer that still holds it (0: none).
+    std::uint64_t cancelled_consumer = 0;
 };
 
 /// How acknowledged deliveries are settled: basic.ack, or basic.nack / basic.reject with

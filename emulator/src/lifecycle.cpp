@@ -42,6 +42,7 @@ void Model::close_channel(ChannelState& ch) {
     for (Unacked& u : held) {
         if (!u.queue) continue;
         u.queue->note_unacked(-1);
+        release_cancelled_consumer(*u.queue, u);
         if (u.queue->type().rules().log) continue;
         take_back(*u.queue, std::move(u.message), u.queue->type().rules().channel_down_requeue);
         // A channel going down with messages of the queue counts as use for x-expires
@@ -149,13 +150,21 @@ void Model::remove_consumer(ChannelState& ch, Consumer& c, bool run_auto_delete)
     // queue does not deliver to it here: after a basic.cancel, ready messages wait for the
     // next consume, requeue or channel closing on the queue.
     if (q->single_active_consumer() == &c) q->set_single_active_consumer(q->consumers().front());
+    std::uint32_t held = 0;
     for_each_held(ch, [&](Unacked& u) {
-        if (u.consumer == &c) u.consumer = nullptr;
+        if (u.consumer == &c) ++held;
+    });
+    const bool lingers = held > 0 && q->type().rules().cancelled_consumers_linger;
+    const std::uint64_t id = lingers ? q->add_cancelled_consumer(held) : 0;
+    for_each_held(ch, [&](Unacked& u) {
+        if (u.consumer != &c) return;
+        u.consumer = nullptr;
+        u.cancelled_consumer = id;
     });
     auto it = ch.consumers.find(c.tag);
     ch.consumers.erase(it);
     // x-expires counts from when the queue was last used; losing its last consumer is a use.
-    if (q->consumers().empty()) q->note_used(now());
+    if (q->consumers().empty() && !q->has_cancelled_consumers()) q->note_used(now());
     if (run_auto_delete) maybe_auto_delete_queue(*q);
 }
 

@@ -52,6 +52,7 @@ void Model::settle(ChannelState& ch, std::vector<Unacked> acked, Settle how) {
         if (!u.queue) continue;
         Queue& q = *u.queue;
         q.note_unacked(-1);
+        release_cancelled_consumer(q, u);
         if (q.type().rules().log) {
             // A stream's reader gets credit back; nothing returns to the log.
             if (u.consumer) ++u.consumer->credit;
@@ -84,6 +85,13 @@ void Model::settle(ChannelState& ch, std::vector<Unacked> acked, Settle how) {
             dispatch(*q);
     }
     notify_limiter(ch, from_consumers);
+}
+
+/// A delivery a cancelled consumer held is settled: when it was the consumer's last, the
+/// consumer is gone, and the queue is unused from then on if it has no other.
+void Model::release_cancelled_consumer(Queue& q, const Unacked& u) {
+    if (u.cancelled_consumer == 0 || !q.release_cancelled_consumer(u.cancelled_consumer)) return;
+    if (q.consumers().empty() && !q.has_cancelled_consumers()) q.note_used(now());
 }
 
 /// rabbit_limiter's ack: volume drops; when it falls below the limit, queues that were

@@ -118,6 +118,8 @@ public:
     /// An auto-delete queue goes when its last consumer goes, once it has had one.
     bool maybe_auto_delete_queue(Queue& q);
     void remove_consumer(ChannelState& ch, Consumer& c, bool run_auto_delete);
+    /// `u` left its channel: a cancelled consumer that held it may be gone now (limiter.cpp).
+    void release_cancelled_consumer(Queue& q, const Unacked& u);
 
     // ---- the queue process (queue_process.cpp) -----------------------------------------
     /// Offers ready messages to consumers until one side runs out. `fresh_message`: the head

@@ -137,6 +137,28 @@ void Queue::settle_get_consumer(const ChannelState* ch, bool lingers) {
         lingering_get_channels_.push_back(ch);
 }
 
+std::uint64_t Queue::add_cancelled_consumer(std::uint32_t held) {
+    cancelled_consumers_.push_back(CancelledConsumer{next_cancelled_id_, held});
+    return next_cancelled_id_++;
+}
+
+bool Queue::release_cancelled_consumer(std::uint64_t id) {
+    auto it = std::find_if(cancelled_consumers_.begin(), cancelled_consumers_.end(),
+                           [&](const CancelledConsumer& c) { return c.id == id; });
+    if (it == cancelled_consumers_.end() || --it->held > 0) return false;
+    cancelled_consumers_.erase(it);
+    return true;
+}
+
+TimePoint Queue::expiry_due() const noexcept {
+    const TimePoint at = last_used_ + *settings_.expires;
+    const Duration tick = type_->rules().expiry_tick;
+    if (tick == Duration{0}) return at;
+    // The first of the queue's ticks at or after `at`.
+    const auto ticks = std::max<std::int64_t>(1, ((at - started_) + tick - Duration{1}) / tick);
+    return started_ + ticks * tick;
+}
+
 void Queue::forget_get_consumers(const ChannelState* ch) {
     std::erase(get_consumers_, ch);
     std::erase(lingering_get_channels_, ch);

@@ -110,9 +110,17 @@ public:
     void settle_get_consumer(const ChannelState* ch, bool lingers);
     /// `ch` closed: none of its gets count any more.
     void forget_get_consumers(const ChannelState* ch);
+    // ---- cancelled consumers still holding deliveries (cancelled_consumers_linger) ----
+    /// A consumer cancelled holding `held` deliveries; returns the id its deliveries carry.
+    std::uint64_t add_cancelled_consumer(std::uint32_t held);
+    /// One of its deliveries is settled (or taken back); returns true when it held its last.
+    bool release_cancelled_consumer(std::uint64_t id);
+    bool has_cancelled_consumers() const noexcept { return !cancelled_consumers_.empty(); }
+
     /// Consumers as queue.declare-ok counts them.
     std::size_t consumer_count() const noexcept {
-        return consumers_.size() + get_consumers_.size() + lingering_get_channels_.size();
+        return consumers_.size() + cancelled_consumers_.size() + get_consumers_.size() +
+               lingering_get_channels_.size();
     }
 
     // ---- unacknowledged messages held by channels ----
@@ -141,6 +149,13 @@ public:
     /// uses (rabbit_amqqueue_process: ensure_expiry_timer's callers).
     TimePoint last_used() const noexcept { return last_used_; }
     void note_used(TimePoint now) noexcept { last_used_ = now; }
+    /// The queue's (re)start, from which a type with an expiry tick counts its ticks.
+    void note_started(TimePoint now) noexcept {
+        started_ = now;
+        last_used_ = now;
+    }
+    /// When x-expires deletes the queue if nothing uses it before.
+    TimePoint expiry_due() const noexcept;
 
     // ---- bindings that lead here (the default exchange's implicit one excluded) ----
     const std::vector<Binding*>& incoming() const noexcept { return incoming_; }
@@ -179,8 +194,15 @@ private:
     std::vector<MessagePtr> pending_dead_letters_;
     std::vector<const ChannelState*> get_consumers_;
     std::vector<const ChannelState*> lingering_get_channels_;
+    struct CancelledConsumer {
+        std::uint64_t id;
+        std::uint32_t held;
+    };
+    std::vector<CancelledConsumer> cancelled_consumers_;
+    std::uint64_t next_cancelled_id_ = 1;
     std::size_t unacked_ = 0;
     TimePoint last_used_{};
+    TimePoint started_{};
 
     ConsumerRotation consumers_;
     Consumer* exclusive_consumer_ = nullptr;

@@ -12,8 +12,9 @@ Result<QueueDeclareOk> queue_declare(Model& model, ChannelState& ch, const Queue
     const MethodId mid = method::queue_declare;
     const ConnectionId me = ch.connection->id;
     auto answer = [&](Queue& q) {
-        // A declaration, passive or not, counts as use for x-expires.
-        q.note_used(model.now());
+        // A declaration, passive or not, counts as use for x-expires (not for a type that
+        // expires on its ticks).
+        if (q.type().rules().expiry_tick == Duration{0}) q.note_used(model.now());
         ch.most_recently_declared_queue = q.name();
         // A stream reports the messages it held at the node's last statistics tick, and no
         // consumers.
@@ -77,6 +78,7 @@ Result<QueueDeclareOk> queue_declare(Model& model, ChannelState& ch, const Queue
         return AmqpError::make(ReplyCode::PreconditionFailed, mid, *why);
     auto created = std::make_unique<Queue>(name, durable, m.exclusive, m.auto_delete, m.arguments, me, *type);
     created->set_vhost(&v);
+    created->note_started(model.now());
     Queue& q = *created;
     v.queues.emplace(name, std::move(created));
     return answer(q);

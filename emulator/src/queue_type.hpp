@@ -49,6 +49,18 @@ struct QueueRules {
     bool reject_publish_dlx_is_drop_head = false;
     /// The queue may be declared with an empty name (server_named).
     bool server_named = true;
+    /// basic.consume's exclusive flag is honoured (rabbit_amqqueue_process); other types
+    /// ignore it.
+    bool exclusive_consumers = true;
+    /// A consumer cancelled while it holds unacknowledged deliveries still counts as a
+    /// consumer (declare-ok, x-expires) until they are settled or its channel closes; with
+    /// x-single-active-consumer the next consumer takes over at once (rabbit_fifo's cancelled
+    /// consumers).
+    bool cancelled_consumers_linger = false;
+    /// x-expires is looked at only on the queue's ticks, every `expiry_tick` from its
+    /// declaration, and only basic.get and consumers count as use, not a declaration
+    /// (rabbit_fifo's tick). Zero: x-expires falls due at its time, and declarations are uses.
+    Duration expiry_tick{0};
     /// The queue is a log (rabbit_stream_queue): a publish is appended and stays; each
     /// consumer reads from an offset of its own; nothing is ever ready, taken, requeued or
     /// dead-lettered; basic.get, queue.purge, nack, reject and recover are refused; a

@@ -11,7 +11,12 @@
 //   consumer;
 // - reject-publish refuses publishes once the queue is over its limit, until it is down to
 //   80% of it; reject-publish-dlx is taken as drop-head;
-// - global prefetch is refused to its consumers, and a restart keeps every message.
+// - global prefetch is refused to its consumers, and a restart keeps every message;
+// - basic.consume's exclusive flag is ignored; a consumer cancelled while it holds deliveries
+//   counts until they are settled, and a single active consumer's successor takes over at
+//   once;
+// - x-expires is looked at on the queue's 5-second ticks, and only basic.get and consumers
+//   are uses.
 #include "queue_type.hpp"
 
 #include <algorithm>
@@ -79,7 +84,10 @@ private:
                       .keeps_transient_messages = true,
                       .soft_reject_publish = true,
                       .reject_publish_dlx_is_drop_head = true,
-                      .server_named = false};
+                      .server_named = false,
+                      .exclusive_consumers = false,
+                      .cancelled_consumers_linger = true,
+                      .expiry_tick = Duration{5000}};
 };
 
 }  // namespace

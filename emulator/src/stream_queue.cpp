@@ -106,7 +106,8 @@ public:
     const QueueRules& rules() const noexcept override { return rules_; }
 
 private:
-    QueueRules rules_{.keeps_transient_messages = true, .server_named = false, .log = true};
+    QueueRules rules_{.keeps_transient_messages = true, .server_named = false, .exclusive_consumers = false,
+                      .log = true};
 };
 
 }  // namespace

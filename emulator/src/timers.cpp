@@ -15,8 +15,8 @@ std::optional<Model::Due> Model::next_due() const {
         for (auto& [qname, q] : v->queues) {
             if (q->has_ready() && q->head().expires_at != TimePoint::max())
                 consider(q->head().expires_at, q.get(), false);
-            if (q->settings().expires && q->consumers().empty())
-                consider(q->last_used() + *q->settings().expires, q.get(), true);
+            if (q->settings().expires && q->consumers().empty() && !q->has_cancelled_consumers())
+                consider(q->expiry_due(), q.get(), true);
         }
     }
     return best;

@@ -236,3 +236,66 @@ TEST_CASE("quorum: message TTL dead-letters as expired on the clock") {
     REQUIRE(dead);
     CHECK(deaths(dead->message->to_message()) == std::vector<std::string>{"ttl/expired/1"});
 }
+
+TEST_CASE("quorum: basic.consume's exclusive flag is ignored") {
+    Fixture f;
+    auto& other = f.h.connect();
+    ChannelRef a = f.h.channel(f.c);
+    ChannelRef b = f.h.channel(other);
+    REQUIRE(f.h.methods.basic_consume(a, {"q", "", false, false, true, {}}).ok());
+    REQUIRE(f.h.methods.basic_consume(b, {"q", "", false, false, true, {}}).ok());
+    REQUIRE(f.h.methods.basic_consume(b, {"q", "", false, false, false, {}}).ok());
+    CHECK(f.consumers() == 3);
+}
+
+TEST_CASE("quorum: a cancelled consumer counts until what it holds is settled") {
+    Fixture f({}, 2);
+    ChannelRef ch = f.h.channel(f.c);
+    const auto tag = f.h.consume(ch, "q", "c");
+    auto got = f.c.sink.take_deliveries();
+    REQUIRE(got.size() == 2);
+    REQUIRE(f.h.methods.basic_cancel(ch, tag).ok());
+    CHECK(f.consumers() == 1);
+    REQUIRE(f.h.methods.basic_ack(ch, got[0].tag, false).ok());
+    CHECK(f.consumers() == 1);
+    REQUIRE(f.h.methods.basic_ack(ch, got[1].tag, false).ok());
+    CHECK(f.consumers() == 0);
+}
+
+TEST_CASE("quorum: a single active consumer's successor takes over at once on cancel") {
+    Fixture f({{"x-single-active-consumer", true}}, 3);
+    ChannelRef a = f.h.channel(f.c);
+    ChannelRef b = f.h.channel(f.c);
+    REQUIRE(f.h.methods.basic_qos(a, {0, 1, false}).ok());
+    REQUIRE(f.h.methods.basic_qos(b, {0, 1, false}).ok());
+    const auto first = f.h.consume(a, "q", "a");
+    f.h.consume(b, "q", "b");
+    CHECK(who_got_what(f.c.sink.take_deliveries()) == std::vector<std::string>{"a:m0"});
+    REQUIRE(f.h.methods.basic_cancel(a, first).ok());
+    CHECK(who_got_what(f.c.sink.take_deliveries()) == std::vector<std::string>{"b:m1"});
+    f.h.methods.close_channel(a);  // m0 returns to the front, for b once it has room
+    CHECK(f.c.sink.take_deliveries().empty());
+}
+
+TEST_CASE("quorum: x-expires is looked at on the queue's 5-second ticks; only gets and consumers are uses") {
+    Harness h;
+    auto& c = h.connect();
+    ChannelRef ch = h.channel(c);
+    h.declare_queue(ch, "idle", durable_quorum({{"x-expires", 1000}}));
+    h.declare_queue(ch, "got", durable_quorum({{"x-expires", 4000}}));
+    h.declare_queue(ch, "passive", durable_quorum({{"x-expires", 4000}}));
+    h.broker.advance(2500ms);
+    CHECK(h.has_queue("idle"));  // expired at 1 s, but the first tick is at 5 s
+    h.get(ch, "got");
+    REQUIRE(h.methods.queue_declare(ch, {.queue = "passive", .passive = true}).ok());
+    h.broker.advance(2499ms);
+    CHECK(h.has_queue("idle"));
+    h.broker.advance(1ms);
+    CHECK_FALSE(h.has_queue("idle"));
+    CHECK_FALSE(h.has_queue("passive"));  // a passive declare is no use
+    CHECK(h.has_queue("got"));            // used at 2.5 s: due at 6.5 s, so at the 10 s tick
+    h.broker.advance(4999ms);
+    CHECK(h.has_queue("got"));
+    h.broker.advance(1ms);
+    CHECK_FALSE(h.has_queue("got"));
+}
