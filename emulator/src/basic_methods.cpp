@@ -67,7 +67,7 @@ Status basic_publish(Model& model, ChannelState& ch, const BasicPublish& m, Mess
                 queues, nullptr);
     // A stream cannot store a decimal header: rabbit_msg_record crashes the channel.
     for (Queue* q : queues)
-        if (q->type().rules().log && stream_refuses(*stored)) return rabbit_crash();
+        if (q->rules().log && stream_refuses(*stored)) return rabbit_crash();
     // Direct reply-to: keys naming a reply consumer, only ever on the default exchange.
     const bool replies = target.value()->name().empty() &&
                          (stored->routing_key().starts_with(reply_to_prefix) ||
@@ -94,7 +94,7 @@ Result<std::optional<GetOk>> basic_get(Model& model, ChannelState& ch, std::stri
     auto found = model.queue_for_use(ch, name.value(), mid);
     if (!found) return found.error();
     Queue& q = *found.value();
-    if (q.type().rules().log)
+    if (q.rules().log)
         return AmqpError::format(ReplyCode::NotImplemented, mid, "basic.get not supported by stream queues {}",
                                  rs("queue", q.name(), *ch.connection->vhost));
     q.note_used(model.now());
@@ -104,11 +104,12 @@ Result<std::optional<GetOk>> basic_get(Model& model, ChannelState& ch, std::stri
     // rabbit_amqqueue_process:fetch/2 drops what has expired at the new head before
     // get-ok counts what is left.
     model.expire_due(q);
+    MessagePtr copy = model.delivered_form(q, m, /*to_consumer=*/false);
     GetOk ok{ch.next_delivery_tag++, m.redelivered, static_cast<std::uint32_t>(q.ready_count()),
-             model.delivered_form(q, m, /*to_consumer=*/false)};
+             copy ? std::move(copy) : m.message};
     if (!no_ack) {
         q.note_unacked(1);
-        if (q.type().rules().counts_deliveries) q.add_get_consumer(&ch);
+        if (q.rules().counts_deliveries) q.add_get_consumer(&ch);
         ch.unacked.push_back(Unacked{ok.delivery_tag, &q, std::move(m), nullptr, false});
     }
     return std::optional<GetOk>{std::move(ok)};
@@ -140,12 +141,12 @@ Result<std::string> basic_consume(Model& model, ChannelState& ch, const BasicCon
     const ConsumeRequest request{m.arguments, m.no_ack, ch.consumer_prefetch,
                                  ch.limiter_active()};
     if (auto refused = q.type().check_consume(request, rs("queue", q.name(), v), mid)) return *refused;
-    if (q.type().rules().log) return consume_log(model, ch, q, m);
+    if (q.rules().log) return consume_log(model, ch, q, m);
     // rabbit_amqqueue_process check_exclusive_access/3 for consumers; a single-active-consumer
     // queue refuses every exclusive consume, and nothing else.
     const bool single_active = q.settings().single_active_consumer;
-    const bool exclusive = m.exclusive && q.type().rules().exclusive_consumers;
-    if (q.type().rules().exclusive_consumers &&
+    const bool exclusive = m.exclusive && q.rules().exclusive_consumers;
+    if (q.rules().exclusive_consumers &&
         (single_active ? m.exclusive : q.exclusive_consumer() || (m.exclusive && !q.consumers().empty())))
         return AmqpError::format(ReplyCode::AccessRefused, mid, "{} in exclusive use",
                                  rs("queue", q.name(), v));
@@ -179,7 +180,7 @@ Status basic_cancel(Model& model, ChannelState& ch, std::string_view consumer_ta
     if (it == ch.consumers.end()) return {};
     Consumer& c = *it->second;
     Queue& q = *c.queue;
-    const bool hands_over = q.single_active_consumer() == &c && q.type().rules().cancelled_consumers_linger;
+    const bool hands_over = q.single_active_consumer() == &c && q.rules().cancelled_consumers_linger;
     model.remove_consumer(ch, c, /*run_auto_delete=*/true);
     // rabbit_fifo hands a single active consumer's place over at once (a queue of this type
     // is never auto-deleted, so it is still there).
@@ -199,7 +200,7 @@ namespace {
 // rabbit_stream_queue:settle/4: a stream takes acknowledgements only (a connection error).
 std::optional<AmqpError> refuse_log_settle(ChannelState& ch, const std::vector<Unacked>& settled, MethodId m) {
     for (const Unacked& u : settled)
-        if (u.queue && u.queue->type().rules().log)
+        if (u.queue && u.queue->rules().log)
             return AmqpError::format(ReplyCode::NotImplemented, m,
                                      "basic.nack and basic.reject not supported by stream queues {}",
                                      rs("queue", u.queue->name(), *ch.connection->vhost));
@@ -229,7 +230,7 @@ Status basic_recover(Model& model, ChannelState& ch, bool requeue) {
         return AmqpError::make(ReplyCode::NotImplemented, method::basic_recover, "requeue=false");
     // Stream deliveries crash RabbitMQ's recover (rabbit_stream_queue has no requeue).
     for (const Unacked& u : ch.unacked)
-        if (u.queue && u.queue->type().rules().log) return rabbit_crash();
+        if (u.queue && u.queue->rules().log) return rabbit_crash();
     auto all = model.collect(ch, 0, true, method::basic_recover);
     model.settle(ch, std::move(all.value()), Settle::Requeue);
     return {};

@@ -63,7 +63,7 @@ void Broker::restart() {
             if (v->exchanges.contains(x->name())) model.delete_exchange(*v, *x);
         for (auto& [qname, q] : v->queues) {
             // A quorum queue keeps every message; a classic one only its persistent ones.
-            if (!q->type().rules().keeps_transient_messages) q->keep_only_persistent();
+            if (!q->rules().keeps_transient_messages) q->keep_only_persistent();
             q->forget_consumers();
             q->note_started(now);
         }

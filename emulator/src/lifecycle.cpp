@@ -43,8 +43,8 @@ void Model::close_channel(ChannelState& ch) {
         if (!u.queue) continue;
         u.queue->note_unacked(-1);
         release_cancelled_consumer(*u.queue, u);
-        if (u.queue->type().rules().log) continue;
-        take_back(*u.queue, std::move(u.message), u.queue->type().rules().channel_down_requeue);
+        if (u.queue->rules().log) continue;
+        take_back(*u.queue, std::move(u.message), u.queue->rules().channel_down_requeue);
         // A channel going down with messages of the queue counts as use for x-expires
         // (rabbit_amqqueue_process:handle_ch_down -> ensure_expiry_timer).
         u.queue->note_used(t);
@@ -154,7 +154,7 @@ void Model::remove_consumer(ChannelState& ch, Consumer& c, bool run_auto_delete)
     for_each_held(ch, [&](Unacked& u) {
         if (u.consumer == &c) ++held;
     });
-    const bool lingers = held > 0 && q->type().rules().cancelled_consumers_linger;
+    const bool lingers = held > 0 && q->rules().cancelled_consumers_linger;
     const std::uint64_t id = lingers ? q->add_cancelled_consumer(held) : 0;
     for_each_held(ch, [&](Unacked& u) {
         if (u.consumer != &c) return;

@@ -53,7 +53,7 @@ void Model::settle(ChannelState& ch, std::vector<Unacked> acked, Settle how) {
         Queue& q = *u.queue;
         q.note_unacked(-1);
         release_cancelled_consumer(q, u);
-        if (q.type().rules().log) {
+        if (q.rules().log) {
             // A stream's reader gets credit back; nothing returns to the log.
             if (u.consumer) ++u.consumer->credit;
             touched.push_back(&q);

@@ -137,9 +137,9 @@ public:
     /// it came back more often than x-delivery-limit.
     /// Returns false when the limit let it go.
     bool take_back(Queue& q, QueuedMessage m, ReturnPlace where);
-    /// What a delivery of `m` carries: the stored message, or, for a type that counts
-    /// deliveries, a copy with x-delivery-count (on basic.get always, to a consumer once the
-    /// message came back at least once).
+    /// For a type that counts deliveries, the copy of `m`'s message a delivery carries, with
+    /// x-delivery-count (on basic.get always, to a consumer once the message came back at
+    /// least once); null when the stored message goes as it is.
     MessagePtr delivered_form(const Queue& q, const QueuedMessage& m, bool to_consumer);
     /// A routed message arriving at a queue. False when reject-publish overflow refuses it.
     bool deliver_to_queue(Queue& q, const MessagePtr& message, std::optional<Duration> message_ttl);

@@ -9,6 +9,7 @@ Queue::Queue(std::string name, bool durable, bool exclusive, bool auto_delete,
              FieldTable arguments, ConnectionId owner, const QueueType& type)
     : name_(std::move(name)),
       type_(&type),
+      rules_(&type.rules()),
       durable_(durable),
       auto_delete_(auto_delete),
       arguments_(std::move(arguments)),
@@ -103,11 +104,11 @@ bool Queue::would_overflow(std::size_t body_size) const noexcept {
 }
 
 bool Queue::refuses_publish(std::size_t body_size) const noexcept {
-    return type_->rules().soft_reject_publish ? refusing_publishes_ : would_overflow(body_size);
+    return rules_->soft_reject_publish ? refusing_publishes_ : would_overflow(body_size);
 }
 
 void Queue::update_overflow_state() noexcept {
-    if (!type_->rules().soft_reject_publish) return;
+    if (!rules_->soft_reject_publish) return;
     // rabbit_fifo: over a limit, publishes are refused; they are taken again once the ready
     // messages are at most 80% of every limit (truncated).
     const auto below = [](std::optional<std::uint64_t> limit, std::uint64_t n) {
@@ -152,7 +153,7 @@ bool Queue::release_cancelled_consumer(std::uint64_t id) {
 
 TimePoint Queue::expiry_due() const noexcept {
     const TimePoint at = last_used_ + *settings_.expires;
-    const Duration tick = type_->rules().expiry_tick;
+    const Duration tick = rules_->expiry_tick;
     if (tick == Duration{0}) return at;
     // The first of the queue's ticks at or after `at`.
     const auto ticks = std::max<std::int64_t>(1, ((at - started_) + tick - Duration{1}) / tick);

@@ -49,6 +49,8 @@ public:
     const std::string& name() const noexcept { return name_; }
     /// Its type's rules (rabbit_queue_type): arguments, equivalence, consume arguments.
     const QueueType& type() const noexcept { return *type_; }
+    /// Its type's behaviour where types differ (the type's rules(), kept at hand).
+    const QueueRules& rules() const noexcept { return *rules_; }
     bool durable() const noexcept { return durable_; }
     bool exclusive() const noexcept { return owner_ != 0; }
     bool auto_delete() const noexcept { return auto_delete_; }
@@ -94,13 +96,9 @@ public:
 
     /// Where a message requeued by nack, reject or recover goes.
     ReturnPlace settled_return_place() const noexcept {
-        return settings_.delivery_limit ? type_->rules().settled_requeue_with_limit
-                                        : type_->rules().settled_requeue;
+        return settings_.delivery_limit ? rules_->settled_requeue_with_limit
+                                        : rules_->settled_requeue;
     }
-
-    // ---- at-least-once dead letters no queue took yet (quorum queues) ----
-    /// Kept out of the ready messages.
-    std::vector<MessagePtr>& pending_dead_letters() noexcept { return pending_dead_letters_; }
 
     // ---- basic.get deliveries counted as consumers (counts_deliveries) ----
     void add_get_consumer(const ChannelState* ch) { get_consumers_.push_back(ch); }
@@ -173,6 +171,7 @@ private:
 
     std::string name_;
     const QueueType* type_;
+    const QueueRules* rules_;
     bool durable_;
     bool auto_delete_;
     FieldTable arguments_;
@@ -191,7 +190,6 @@ private:
     std::uint64_t next_sequence_ = first_enqueue_sequence;
     std::uint64_t next_front_sequence_ = 1;
     bool refusing_publishes_ = false;
-    std::vector<MessagePtr> pending_dead_letters_;
     std::vector<const ChannelState*> get_consumers_;
     std::vector<const ChannelState*> lingering_get_channels_;
     struct CancelledConsumer {

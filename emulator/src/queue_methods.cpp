@@ -14,11 +14,11 @@ Result<QueueDeclareOk> queue_declare(Model& model, ChannelState& ch, const Queue
     auto answer = [&](Queue& q) {
         // A declaration, passive or not, counts as use for x-expires (not for a type that
         // expires on its ticks).
-        if (q.type().rules().expiry_tick == Duration{0}) q.note_used(model.now());
+        if (q.rules().expiry_tick == Duration{0}) q.note_used(model.now());
         ch.most_recently_declared_queue = q.name();
         // A stream reports the messages it held at the node's last statistics tick, and no
         // consumers.
-        if (q.type().rules().log)
+        if (q.rules().log)
             return QueueDeclareOk{q.name(),
                                   static_cast<std::uint32_t>(q.log()->size_before(last_statistics_tick(model.now()))), 0};
         return QueueDeclareOk{q.name(), static_cast<std::uint32_t>(q.ready_count()),
@@ -124,7 +124,7 @@ Result<std::uint32_t> queue_purge(Model& model, ChannelState& ch, std::string_vi
     if (!name) return name.error();
     auto q = model.queue_for_use(ch, name.value(), mid);
     if (!q) return q.error();
-    if (q.value()->type().rules().log)
+    if (q.value()->rules().log)
         return AmqpError::format(ReplyCode::NotImplemented, mid, "queue.purge not supported by stream queues {}",
                                  rs("queue", q.value()->name(), *ch.connection->vhost));
     return static_cast<std::uint32_t>(q.value()->purge());
@@ -143,7 +143,7 @@ Result<std::uint32_t> queue_delete(Model& model, ChannelState& ch, const QueueDe
         return AmqpError::format(ReplyCode::PreconditionFailed, mid, "{} not empty",
                                  rs("queue", q->name(), v));
     // A stream is deleted in use too (rabbit_stream_queue:delete/4 ignores if_unused).
-    if (m.if_unused && !q->consumers().empty() && !q->type().rules().log)
+    if (m.if_unused && !q->consumers().empty() && !q->rules().log)
         return AmqpError::format(ReplyCode::PreconditionFailed, mid, "{} in use",
                                  rs("queue", q->name(), v));
     return model.delete_queue(v, *q);

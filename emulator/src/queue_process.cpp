@@ -12,7 +12,7 @@ namespace warren::emulator {
 /// just published into an empty queue: RabbitMQ offers that one to a consumer before it
 /// enqueues it, so even a TTL of 0 reaches a consumer that can take it at once.
 void Model::dispatch(Queue& q, bool fresh_message) {
-    if (q.type().rules().log) return dispatch_log(q);
+    if (q.rules().log) return dispatch_log(q);
     if (q.settings().single_active_consumer) return dispatch_single_active(q, fresh_message);
     auto& rotation = q.consumers();
     for (;;) {
@@ -99,12 +99,8 @@ bool Model::dead_letter(Queue& from, const StoredMessage& message, DeadLetterRea
     if (!settings.dead_letter_exchange || !from.vhost()) return true;
     VHost& v = *from.vhost();
     Exchange* dlx = find_exchange(v, *settings.dead_letter_exchange);
-    const auto keep = [&] {
-        if (!settings.at_least_once) return true;
-        from.pending_dead_letters().push_back(std::make_shared<const StoredMessage>(
-            message.exchange(), message.routing_key(), message.to_message()));
-        return false;
-    };
+    // Kept means held for a retry that warren never makes: the message is not stored again.
+    const auto keep = [&] { return !settings.at_least_once; };
     if (!dlx) return keep();
     MessagePtr dead = make_dead_letter(message, reason, from.name(), now(), dlx->name(),
                                        settings.dead_letter_routing_key);
@@ -117,14 +113,14 @@ bool Model::dead_letter(Queue& from, const StoredMessage& message, DeadLetterRea
         if (is_dead_letter_cycle(*dead, reason, q->name())) continue;
         // RabbitMQ 3.10.8 dead-letters without a stream writer (rabbit_queue_type:deliver's
         // stateless form), and a stream drops such a delivery.
-        if (q->type().rules().log) continue;
+        if (q->rules().log) continue;
         taken |= deliver_to_queue(*q, dead, std::nullopt);
     }
     return taken || keep();
 }
 
 bool Model::take_back(Queue& q, QueuedMessage m, ReturnPlace where) {
-    if (q.type().rules().counts_deliveries) {
+    if (q.rules().counts_deliveries) {
         ++m.delivery_count;
         // rabbit_fifo: a message returned more often than the limit is let go of.
         if (const auto& limit = q.settings().delivery_limit; limit && m.delivery_count > *limit) {
@@ -137,7 +133,7 @@ bool Model::take_back(Queue& q, QueuedMessage m, ReturnPlace where) {
 }
 
 MessagePtr Model::delivered_form(const Queue& q, const QueuedMessage& m, bool to_consumer) {
-    if (!q.type().rules().counts_deliveries || (to_consumer && m.delivery_count == 0)) return m.message;
+    if (!q.rules().counts_deliveries || (to_consumer && m.delivery_count == 0)) return nullptr;
     Message copy = m.message->to_message();
     copy.properties.headers.set("x-delivery-count", std::int64_t{m.delivery_count});
     reencode_headers(copy.properties.headers);
@@ -148,7 +144,7 @@ MessagePtr Model::delivered_form(const Queue& q, const QueuedMessage& m, bool to
 /// and deliver_or_enqueue). Returns false when the queue refuses it for reject-publish
 /// overflow (checked before any delivery attempt; reject-publish-dlx also dead-letters it).
 bool Model::deliver_to_queue(Queue& q, const MessagePtr& message, std::optional<Duration> message_ttl) {
-    if (q.type().rules().log) {
+    if (q.rules().log) {
         append_to_stream(q, message);
         return true;
     }
@@ -169,15 +165,17 @@ bool Model::deliver_to_queue(Queue& q, const MessagePtr& message, std::optional<
 void Model::deliver(Queue& q, Consumer& c, QueuedMessage m) {
     ChannelState& ch = *c.channel;
     const std::uint64_t tag = ch.next_delivery_tag++;
-    // Kept alive across the sink call, whatever happens to `m`.
-    const MessagePtr delivered = delivered_form(q, m, /*to_consumer=*/true);
+    const MessagePtr copy = delivered_form(q, m, /*to_consumer=*/true);
     const bool redelivered = m.redelivered;
+    // The stored message stays in `m`, or in the unacknowledged delivery `m` becomes (a deque
+    // element, which later push_backs do not move).
+    const StoredMessage* sent = copy ? copy.get() : m.message.get();
     if (!c.no_ack) {
         if (c.prefetch > 0) --c.credit;
         q.note_unacked(1);
         ch.unacked.push_back(Unacked{tag, &q, std::move(m), &c, true});
     }
-    ch.connection->sink->on_deliver(ch.id, DeliverEvent{c.tag, tag, redelivered, *delivered});
+    ch.connection->sink->on_deliver(ch.id, DeliverEvent{c.tag, tag, redelivered, *sent});
 }
 
 /// A routed publish reaching its queues (rabbit_channel:deliver_to_queues/2): with no

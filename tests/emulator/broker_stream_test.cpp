@@ -266,3 +266,22 @@ TEST_CASE("stream: x-max-age drops segments whose last chunk is older, at the ne
     CHECK(f.read({{"x-stream-offset", "first"}}) == std::vector<std::int64_t>{4});
     CHECK(f.read({{"x-stream-offset", 0}}) == std::vector<std::int64_t>{4});
 }
+
+TEST_CASE("stream: a broker restart keeps every message, transient ones too, and the offsets") {
+    Harness h;
+    auto& c = h.connect();
+    ChannelRef ch = h.channel(c);
+    h.declare_queue(ch, "s", {.durable = true, .arguments = stream()});
+    h.publish(ch, "", "s", "transient");
+    h.publish(ch, "", "s", "persistent", {.delivery_mode = 2});
+    h.broker.restart();
+    auto& d = h.connect();
+    ChannelRef r = h.channel(d);
+    REQUIRE(h.methods.basic_qos(r, {0, 10, false}).ok());
+    h.consume(r, "s", "", false, {{"x-stream-offset", "first"}});
+    h.publish(r, "", "s", "after");
+    auto got = d.sink.take_deliveries();
+    REQUIRE(got.size() == 3);
+    CHECK(got[0].message.body == "transient");
+    CHECK(offsets(got) == std::vector<std::int64_t>{0, 1, 2});
+}
