@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Runs every interop program -- the pika tutorial exercises (interop/pika/*.py) and the amqp-tools
-# script -- against two brokers and diffs what each prints. One line per program; the diffs, if
+# Runs every interop program -- the pika tutorial exercises (interop/pika/*.py), the amqplib
+# programs (interop/amqplib/*.js, Node.js; amqplib is fetched from npm into
+# interop/amqplib/node_modules on first use, at the version package.json pins) and the
+# amqp-tools script -- against two brokers and diffs what each prints. One line per program; the diffs, if
 # any, follow. Exits non-zero when any program's output differs, or when one fails on both.
 #
 #   interop/run.sh URL_A URL_B
@@ -19,13 +21,25 @@ programs=()
 for f in "$here"/pika/*.py; do
   case $(basename "$f") in _*) ;; *) programs+=("$f") ;; esac
 done
+for f in "$here"/amqplib/*.js; do
+  case $(basename "$f") in _*) ;; *) programs+=("$f") ;; esac
+done
 programs+=("$here/amqp_tools.sh")
+
+if [ ! -d "$here/amqplib/node_modules/amqplib" ]; then
+  echo "interop: fetching amqplib from npm (interop/amqplib/package.json)"
+  (cd "$here/amqplib" && npm install --no-audit --no-fund --no-package-lock --silent) || {
+    echo "interop: npm install of amqplib failed" >&2
+    exit 1
+  }
+fi
 
 # Output and exit status of one program against one broker, bounded in time.
 run_one() {
   local program=$1 url=$2 rc
   case $program in
     *.py) (cd "$here/pika" && timeout 60 "$python" "$program" "$url") ;;
+    *.js) (cd "$here/amqplib" && timeout 60 node "$program" "$url") ;;
     *) timeout 60 bash "$program" "$url" ;;
   esac 2>&1
   rc=$?

@@ -4,13 +4,17 @@
 #
 #   scripts/install-deps.sh          build and unit-test dependencies
 #   scripts/install-deps.sh --live   also the reference broker and the clients used to check
-#                                    against it (rabbitmq-server, python3-pika, amqp-tools),
-#                                    and Clang with libFuzzer for the short fuzz run
+#                                    against it (rabbitmq-server, python3-pika, amqp-tools,
+#                                    Node.js and npm for amqplib, which interop/run.sh fetches
+#                                    from npm), and Clang with libFuzzer for the short fuzz run
 set -euo pipefail
 
 packages=(g++ cmake ninja-build pkg-config libfmt-dev catch2 librabbitmq-dev libboost1.81-dev)
 if [ "${1:-}" = "--live" ]; then
   packages+=(rabbitmq-server python3-pika amqp-tools clang libclang-rt-14-dev)
+  # Debian's nodejs and npm, unless a Node.js with its own npm is installed already.
+  command -v node >/dev/null || packages+=(nodejs)
+  command -v npm >/dev/null || packages+=(npm)
 fi
 
 missing=()

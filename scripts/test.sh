@@ -6,7 +6,7 @@
 #   - the conformance suite against the goldens recorded from RabbitMQ 3.10.8, the emulator
 #     against the live broker, and the live broker against the goldens;
 #   - warren-server built with AddressSanitizer and UBSan: its socket tests, then the
-#     conformance suite and the pika / amqp-tools interop programs through it, and a clean exit
+#     conformance suite and the pika / amqplib / amqp-tools interop programs through it, and a clean exit
 #     on SIGTERM with no leak.
 # Any failure fails the run; RabbitMQ is stopped on the way out.
 set -euo pipefail
@@ -64,7 +64,7 @@ port=$(sed -n '/listening on/{s/.*listening on [^ ]*:\([0-9]*\).*/\1/p;q}' "$WAR
 server_url="amqp://guest:guest@127.0.0.1:${port:?warren-server did not start}/%2f"
 echo "== conformance: warren-server against the goldens recorded from RabbitMQ 3.10.8"
 $conformance --target "$server_url" --golden conformance/golden
-echo "== interop: pika and amqp-tools programs, RabbitMQ against warren-server"
+echo "== interop: pika, amqplib and amqp-tools programs, RabbitMQ against warren-server"
 interop/run.sh "$url" "$server_url"
 echo "== warren-server exits cleanly on SIGTERM"
 kill "$server"
