@@ -32,11 +32,12 @@ std::size_t resident_bytes() {
 
 const std::string body100(100, 'x');
 
-void publish_get_ack(std::size_t n) {
+void publish_get_ack(std::size_t n, bool quorum = false) {
     warren::Broker broker;
     auto conn = warren::connect(broker);
     auto ch = conn.channel();
-    ch.queue_declare("bench");
+    if (quorum) ch.queue_declare("bench", {.durable = true, .arguments = {{"x-queue-type", "quorum"}}});
+    else ch.queue_declare("bench");
     const warren::Message msg{.body = body100};
     const auto start = Clock::now();
     for (std::size_t i = 0; i < n; ++i) {
@@ -45,8 +46,8 @@ void publish_get_ack(std::size_t n) {
         ch.basic_ack(d->delivery_tag);
     }
     const double s = seconds_since(start);
-    fmt::print("publish-get-ack, direct, 1 queue, 100 B: {:>12.0f} cycles/s  ({} cycles, {:.3f} s)\n",
-               n / s, n, s);
+    fmt::print("publish-get-ack, {} queue, 100 B: {:>12.0f} cycles/s  ({} cycles, {:.3f} s)\n",
+               quorum ? "quorum " : "classic", n / s, n, s);
 }
 
 void fanout(std::size_t n) {
@@ -185,23 +186,6 @@ void dead_letter_throughput(std::size_t n) {
                n / s, broker.queue("/", "dead")->messages);
 }
 
-void quorum_publish_get_ack(std::size_t n) {
-    warren::Broker broker;
-    auto conn = warren::connect(broker);
-    auto ch = conn.channel();
-    ch.queue_declare("bench", {.durable = true, .arguments = {{"x-queue-type", "quorum"}}});
-    const warren::Message msg{.body = body100};
-    const auto start = Clock::now();
-    for (std::size_t i = 0; i < n; ++i) {
-        ch.basic_publish("", "bench", msg);
-        auto d = ch.basic_get("bench");
-        ch.basic_ack(d->delivery_tag);
-    }
-    const double s = seconds_since(start);
-    fmt::print("publish-get-ack, quorum queue, 100 B:    {:>12.0f} cycles/s  ({} cycles, {:.3f} s)\n",
-               n / s, n, s);
-}
-
 // A stream of n 100 B messages: resident memory per message, then 4 readers (prefetch 1000,
 // acking each delivery) reading it all from offset first.
 void stream_readers(std::size_t n) {
@@ -246,7 +230,7 @@ int main(int argc, char** argv) {
     if (argc > 1 && std::string_view(argv[1]) == "--queue-types") {
         // The stream first, while the heap holds nothing freed it could reuse unseen.
         stream_readers(1'000'000);
-        quorum_publish_get_ack(1'000'000);
+        publish_get_ack(1'000'000, /*quorum=*/true);
         return 0;
     }
     // First, while the heap holds nothing freed that the queue could reuse unseen.
@@ -257,5 +241,5 @@ int main(int argc, char** argv) {
     headers(200'000 / scale);
     expire_in_one_advance(1'000'000 / scale);
     dead_letter_throughput(200'000 / scale);
-    quorum_publish_get_ack(1'000'000 / scale);
+    publish_get_ack(1'000'000 / scale, /*quorum=*/true);
 }

@@ -5,54 +5,9 @@
 namespace warren::conformance {
 namespace {
 
-BasicProperties all_properties() {
-    BasicProperties p;
-    p.content_type = "text/plain";
-    p.content_encoding = "identity";
-    p.headers = {{"h", "v"}, {"n", 42}};
-    p.delivery_mode = 2;
-    p.priority = 7;
-    p.correlation_id = "corr-1";
-    p.reply_to = "cf.replies";
-    p.expiration = "600000";
-    p.message_id = "msg-1";
-    p.timestamp = Timestamp{1700000000};
-    p.type = "cf.kind";
-    p.user_id = "guest";
-    p.app_id = "cf-app";
-    p.cluster_id = "cf-cluster";
-    return p;
-}
-
 FieldTable with_cc(FieldTable headers, const std::string& key) {
     headers.set("CC", FieldArray{key});
     return headers;
-}
-
-FieldTable every_field_type() {
-    return {
-        {"bool-true", true},
-        {"bool-false", false},
-        {"int8", std::int8_t{-8}},
-        {"uint8", std::uint8_t{200}},
-        {"int16", std::int16_t{-1600}},
-        {"uint16", std::uint16_t{60000}},
-        {"int32", std::int32_t{-320000}},
-        {"uint32", std::uint32_t{4000000000u}},
-        {"int64", std::int64_t{-6400000000}},
-        {"float", 1.5f},
-        {"double", -2.25},
-        {"decimal", Decimal{2, 12345}},
-        {"longstr", "text with spaces"},
-        {"empty-str", ""},
-        {"bytes", ByteArray{std::string("\x00\x01\xfe\xff", 4)}},
-        {"timestamp", Timestamp{1700000000}},
-        {"void", FieldValue()},
-        {"table", FieldTable{{"inner", 1}, {"deeper", FieldTable{{"x", "y"}}}}},
-        {"empty-table", FieldTable{}},
-        {"array", FieldArray{1, "two", 3.0, true, FieldValue(), FieldArray{std::int64_t{4}}, FieldTable{{"k", "v"}}}},
-        {"empty-array", FieldArray{}},
-    };
 }
 
 void mandatory(Session& s) {

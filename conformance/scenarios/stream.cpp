@@ -325,38 +325,10 @@ void message_properties(Session& s) {
     Channel pub = s.channel();
     s.queue_declare(pub, q, durable_stream());
     s.confirm_select(pub);
-    BasicProperties p;
-    p.content_type = "text/plain";
-    p.content_encoding = "identity";
-    p.delivery_mode = 2;
-    p.priority = 7;
-    p.correlation_id = "corr-1";
-    p.reply_to = "cf.replies";
-    p.expiration = "600000";
-    p.message_id = "msg-1";
-    p.timestamp = Timestamp{1700000000};
-    p.type = "cf.kind";
-    p.user_id = "guest";
-    p.app_id = "cf-app";
-    p.cluster_id = "cf-cluster";
-    p.headers = {
-        {"bool", true},
-        {"int8", std::int8_t{-8}},
-        {"uint8", std::uint8_t{200}},
-        {"int16", std::int16_t{-1600}},
-        {"uint16", std::uint16_t{60000}},
-        {"int32", std::int32_t{-320000}},
-        {"uint32", std::uint32_t{4000000000u}},
-        {"int64", std::int64_t{-6400000000}},
-        {"float", 1.5f},
-        {"double", -2.25},
-        {"longstr", "text"},
-        {"bytes", ByteArray{std::string("\x00\x01\xfe\xff", 4)}},
-        {"timestamp", Timestamp{1700000000}},
-        {"void", FieldValue()},
-        {"table", FieldTable{{"inner", 1}}},
-        {"array", FieldArray{1, "two"}},
-    };
+    BasicProperties p = all_properties();
+    // A decimal header crashes the publisher's channel: shown last, on its own.
+    p.headers = every_field_type();
+    p.headers.erase("decimal");
     s.publish(pub, "", q, "all", p);
     s.wait_for_confirms(pub);
     s.publish(pub, "", q, "none");

@@ -40,6 +40,11 @@ void add_stream_scenarios(Scenarios& out);
 
 // ---- helpers shared by the scenario files (scenarios/common.cpp) ----
 
+/// Every one of the 14 basic properties set (headers {"h": "v", "n": 42}).
+BasicProperties all_properties();
+/// A header table with a value of every AMQP field type, nested tables and arrays included.
+FieldTable every_field_type();
+
 struct Binding {
     std::string key;
     FieldTable arguments = {};

@@ -33,6 +33,15 @@ AmqpError unsupported_consume_argument(std::string_view key, std::string_view qu
                              key, queue, type.module());
 }
 
+std::optional<std::string> check_replicated_properties(bool durable, bool exclusive, bool auto_delete,
+                                                       std::string_view queue) {
+    const char* property = auto_delete ? "auto-delete" : exclusive ? "exclusive-owner"
+                                                       : !durable  ? "non-durable"
+                                                                   : nullptr;
+    if (!property) return std::nullopt;
+    return fmt::format("invalid property '{}' for {}", property, queue);
+}
+
 std::optional<AmqpError> check_consumer_priority(const FieldTable& arguments, std::string_view queue,
                                                  MethodId m) {
     const FieldValue* v = arguments.find("x-priority");

@@ -125,6 +125,10 @@ std::optional<std::string> validate_queue_arguments(const FieldTable& arguments,
 /// not take.
 AmqpError unsupported_consume_argument(std::string_view key, std::string_view queue,
                                        const QueueType& type, MethodId m);
+/// The properties a replicated queue (quorum, stream) must have, checked as
+/// rabbit_queue_type_util does: auto-delete first, then exclusive, then durable.
+std::optional<std::string> check_replicated_properties(bool durable, bool exclusive, bool auto_delete,
+                                                       std::string_view queue);
 /// x-priority must be an integer (every integer type but the unsigned 64-bit one), or nullopt.
 std::optional<AmqpError> check_consumer_priority(const FieldTable& arguments, std::string_view queue,
                                                  MethodId m);

@@ -58,14 +58,9 @@ public:
     std::span<const std::string_view> supported_arguments() const noexcept override { return supported; }
     std::span<const std::string_view> unsupported_arguments() const noexcept override { return unsupported; }
 
-    // rabbit_queue_type_util: auto-delete first, then exclusive, then durable.
     std::optional<std::string> check_properties(bool durable, bool exclusive, bool auto_delete,
                                                 std::string_view queue) const override {
-        const char* property = auto_delete ? "auto-delete" : exclusive ? "exclusive-owner"
-                                                           : !durable  ? "non-durable"
-                                                                       : nullptr;
-        if (!property) return std::nullopt;
-        return fmt::format("invalid property '{}' for {}", property, queue);
+        return check_replicated_properties(durable, exclusive, auto_delete, queue);
     }
 
     // rabbit_amqqueue:check_consume_arguments/3 (other types' arguments; x-stream-offset as
