@@ -377,6 +377,41 @@ void routed_and_dead_lettered(Session& s) {
     s.settle(c);
 }
 
+// A transaction's publishes reach the stream at tx.commit; a mandatory publish to it is
+// routed, so nothing returns.
+void transactions_and_mandatory(Session& s) {
+    const auto q = declare_and_publish(s, "q", 0);
+    auto& c = reader(s, q, "c", {{"x-stream-offset", "first"}});
+    Channel tx = s.channel();
+    auto& returns = s.watch_returns(tx);
+    s.attempt("tx.select", [&] { tx.tx_select(); });
+    s.publish(tx, "", q, "t0", {}, {.mandatory = true});
+    s.publish(tx, "", q, "t1");
+    s.settle(c);
+    s.attempt("tx.commit", [&] { tx.tx_commit(); });
+    s.await(c, 2);
+    s.write_returns(returns);
+}
+
+// A consumer's deliveries are acknowledged after it is cancelled; a prefetch set after
+// basic.consume does not change its credit.
+void cancel_then_ack(Session& s) {
+    const auto q = declare_and_publish(s, "q", 6);
+    Channel ch = s.channel();
+    s.basic_qos(ch, 2);
+    auto& c = s.consume(ch, q, "c", {.arguments = {{"x-stream-offset", "first"}}});
+    s.await(c, 2);
+    s.basic_qos(ch, 5);
+    s.ack(ch, c.deliveries[0].delivery_tag);
+    s.await(c, 3);
+    s.settle(c);
+    s.cancel(ch, c);
+    s.ack(ch, c.deliveries[1].delivery_tag);
+    s.ack(ch, c.deliveries[2].delivery_tag);
+    auto& again = s.consume(ch, q, "again", {.arguments = {{"x-stream-offset", 4}}});
+    s.await(again, 2);
+}
+
 // ---- retention ----
 
 // x-max-length-bytes at segment granularity (osiris 1.3.1): a chunk goes to a new segment once
@@ -461,6 +496,8 @@ void add_stream_scenarios(Scenarios& out) {
     out.push_back({"stream.message_properties", message_properties});
     out.push_back({"stream.routed_and_dead_lettered", routed_and_dead_lettered});
     out.push_back({"stream.delete", delete_stream});
+    out.push_back({"stream.transactions_and_mandatory", transactions_and_mandatory});
+    out.push_back({"stream.cancel_then_ack", cancel_then_ack});
     out.push_back({"stream.retention_max_length_bytes", retention_max_length_bytes});
     out.push_back({"stream.retention_sizes", retention_sizes});
     out.push_back({"stream.retention_max_age", retention_max_age});
