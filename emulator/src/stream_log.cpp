@@ -13,37 +13,50 @@ bool stream_refuses(const StoredMessage& message) {
     return false;
 }
 
+namespace {
+
+bool kept_in_stream(const FieldValue& v) {
+    return v.type() != FieldValue::Type::Array && v.type() != FieldValue::Type::Table;
+}
+
+}  // namespace
+
 // rabbit_msg_record:from_amqp091/2 and to_amqp091/1: every property but cluster_id has an AMQP
 // 1.0 place; a header does unless it is an array or a table (unsupported_header_value_type).
+// The headers are kept sorted by key, as every delivery gives them (stream_delivery).
 MessagePtr to_stream_form(const StoredMessage& message) {
-    const BasicProperties& p = message.properties();
-    bool changes = p.cluster_id.has_value() || !message.extra_routing_keys().empty();
-    for (const auto& [key, value] : p.headers)
-        changes |= value.type() == FieldValue::Type::Array || value.type() == FieldValue::Type::Table;
-    if (!changes) return std::make_shared<const StoredMessage>(message.exchange(), message.routing_key(),
-                                                               message.to_message());
     Message copy = message.to_message();
     copy.properties.cluster_id.reset();
-    FieldTable kept;
-    for (const auto& [key, value] : copy.properties.headers)
-        if (value.type() != FieldValue::Type::Array && value.type() != FieldValue::Type::Table) kept.set(key, value);
-    copy.properties.headers = std::move(kept);
+    std::vector<FieldTable::Entry> kept;
+    for (const auto& entry : copy.properties.headers.entries())
+        if (kept_in_stream(entry.second)) kept.push_back(entry);
+    std::stable_sort(kept.begin(), kept.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    FieldTable headers;
+    for (auto& [key, value] : kept) headers.set(std::move(key), std::move(value));
+    // Written anew, as a delivery from the stream encodes them (an unsigned long as a long).
+    reencode_headers(headers);
+    copy.properties.headers = std::move(headers);
     return std::make_shared<const StoredMessage>(message.exchange(), message.routing_key(), std::move(copy));
 }
 
+// rabbit_misc:set_table_value/4: x-stream-offset set in place or added, the table sorted by
+// key; the stored headers are sorted already, so the offset goes in at its place.
 StoredMessage stream_delivery(const StoredMessage& stored, std::uint64_t offset) {
+    static constexpr std::string_view key = "x-stream-offset";
     Message m = stored.to_message();
-    std::vector<FieldTable::Entry> entries(m.properties.headers.begin(), m.properties.headers.end());
-    // rabbit_misc:set_table_value/4: lists:keystore, then a stable sort by key.
-    auto it = std::find_if(entries.begin(), entries.end(), [](const auto& e) { return e.first == "x-stream-offset"; });
     const FieldValue value{static_cast<std::int64_t>(offset)};
-    if (it != entries.end()) it->second = value;
-    else entries.emplace_back("x-stream-offset", value);
-    std::stable_sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
     FieldTable headers;
-    for (auto& [key, v] : entries) headers.set(std::move(key), std::move(v));
+    bool placed = false;
+    for (const auto& [k, v] : m.properties.headers) {
+        if (!placed && k >= key) {
+            headers.set(std::string(key), value);
+            placed = true;
+            if (k == key) continue;
+        }
+        headers.set(k, v);
+    }
+    if (!placed) headers.set(std::string(key), value);
     m.properties.headers = std::move(headers);
-    reencode_headers(m.properties.headers);
     return StoredMessage(stored.exchange(), stored.routing_key(), std::move(m));
 }
 
