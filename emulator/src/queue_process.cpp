@@ -188,10 +188,10 @@ void Model::deliver_published(ChannelState& ch, const MessagePtr& message, std::
     if (queues.empty() && mandatory)
         sink.on_return(ch.id, ReturnEvent{ReplyCode::NoRoute, "NO_ROUTE", *message});
     bool refused = false;
-    publisher_ = &ch;
+    set_publisher(&ch);
     for (Queue* q : queues)
         if (!deliver_to_queue(*q, message, message_ttl)) refused = true;
-    publisher_ = nullptr;
+    set_publisher(nullptr);
     if (sequence != 0) sink.on_confirm(ch.id, sequence, false, !refused);
 }
 

@@ -44,10 +44,12 @@ Status tx_commit(Model& model, ChannelState& ch) {
         reached = reached || !targets[i].empty();
     }
     if (!reached) sink.on_tx_commit_ok(ch.id);
+    model.set_publisher(&ch);
     for (std::size_t i = 0; i < work.publishes.size(); ++i) {
         const TxPublish& p = work.publishes[i];
         for (Queue* q : targets[i]) model.deliver_to_queue(*q, p.message, p.message_ttl);
     }
+    model.set_publisher(nullptr);
     for (TxSettle& s : work.settles) model.settle(ch, std::move(s.acked), s.how);
     if (reached) sink.on_tx_commit_ok(ch.id);
     return {};
