@@ -114,7 +114,8 @@ void Model::resume_deliveries(ConnectionState& conn) {
             moved |= q->consumers().unblock(ch.get(), [&](const Consumer* c) {
                 return c->credit_exhausted() || q->channel_suspended(c->channel);
             });
-        if (moved) resumed.push_back(q.get());
+        // A stream's readers are never blocked: each just stopped where the sink refused.
+        if (moved || (q->rules().log && !q->consumers().empty())) resumed.push_back(q.get());
     }
     for (Queue* q : resumed) dispatch(*q);
 }

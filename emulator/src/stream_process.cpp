@@ -32,7 +32,8 @@ void Model::dispatch_log(Queue& q) {
             const std::uint64_t tag = ch.next_delivery_tag++;
             --c->credit;
             q.note_unacked(1);
-            ch.unacked.push_back(Unacked{tag, &q, QueuedMessage{.message = entry.message}, c, true});
+            // Nothing ever returns to a stream: the delivery keeps no message.
+            ch.unacked.push_back(Unacked{tag, &q, QueuedMessage{}, c, true});
             if (ch.limiter_active()) ++ch.limiter_volume;
             ch.connection->sink->on_deliver(ch.id, DeliverEvent{c->tag, tag, false, delivered});
         }

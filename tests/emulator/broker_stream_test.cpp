@@ -285,3 +285,39 @@ TEST_CASE("stream: a broker restart keeps every message, transient ones too, and
     CHECK(got[0].message.body == "transient");
     CHECK(offsets(got) == std::vector<std::int64_t>{0, 1, 2});
 }
+
+namespace {
+
+// A connection whose sink refuses deliveries while `accepting` is false (warren-server's
+// back-pressure), counting what it receives.
+class ThrottledSink final : public emulator::ConnectionSink {
+public:
+    bool accepting = true;
+    std::size_t delivered = 0;
+    void on_deliver(ChannelId, const emulator::DeliverEvent&) override { ++delivered; }
+    void on_return(ChannelId, const emulator::ReturnEvent&) override {}
+    void on_confirm(ChannelId, std::uint64_t, bool, bool) override {}
+    void on_consumer_cancelled(ChannelId, std::string_view) override {}
+    void on_connection_closed(const AmqpError&) override {}
+    void on_connection_lost() override {}
+    void on_tx_commit_ok(ChannelId) override {}
+    bool accepting_deliveries(ChannelId) override { return accepting; }
+};
+
+}  // namespace
+
+TEST_CASE("stream: a reader held back by its connection reads on when the connection resumes") {
+    Fixture f({}, 3);
+    ThrottledSink sink;
+    auto id = f.h.methods.open_connection("/", "guest", sink);
+    REQUIRE(id.ok());
+    ChannelRef r{id.value(), 1};
+    REQUIRE(f.h.methods.open_channel(r).ok());
+    REQUIRE(f.h.methods.basic_qos(r, {0, 10, false}).ok());
+    sink.accepting = false;
+    REQUIRE(f.h.methods.basic_consume(r, {"s", "", false, false, false, {{"x-stream-offset", "first"}}}).ok());
+    CHECK(sink.delivered == 0);
+    sink.accepting = true;
+    f.h.methods.resume_deliveries(id.value());
+    CHECK(sink.delivered == 3);
+}
