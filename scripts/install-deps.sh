@@ -9,7 +9,7 @@
 #                                    from npm), and Clang with libFuzzer for the short fuzz run
 set -euo pipefail
 
-packages=(g++ cmake ninja-build pkg-config libfmt-dev catch2 librabbitmq-dev libboost1.81-dev)
+packages=(g++ cmake ninja-build pkg-config libfmt-dev catch2 librabbitmq-dev libboost1.81-dev libboost-json1.81-dev)
 if [ "${1:-}" = "--live" ]; then
   packages+=(rabbitmq-server python3-pika amqp-tools clang libclang-rt-14-dev)
   # Debian's nodejs and npm, unless a Node.js with its own npm is installed already.

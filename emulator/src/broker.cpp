@@ -2,9 +2,11 @@
 // inspection in inspection.cpp, the model's work in the files model.hpp lists.
 #include "warren/emulator/broker.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "model.hpp"
+#include "password.hpp"
 
 namespace warren {
 
@@ -85,7 +87,9 @@ std::size_t Broker::cut_connection(std::string_view name) {
 
 void Broker::add_vhost(std::string name) {
     std::lock_guard lock(mutex_);
-    state_->add_vhost(std::move(name));
+    if (state_->find_vhost(name)) return;
+    state_->add_vhost(name);
+    for (const User& u : state_->users) state_->set_permission(PermissionInfo{u.name, name});
 }
 
 std::vector<std::string> Broker::vhosts() const {
@@ -95,10 +99,48 @@ std::vector<std::string> Broker::vhosts() const {
     return out;
 }
 
+std::vector<VHostInfo> Broker::vhost_infos() const {
+    std::lock_guard lock(mutex_);
+    std::vector<VHostInfo> out;
+    for (const auto& [name, v] : state_->vhosts) out.push_back(VHostInfo{name, v->description, v->tags});
+    return out;
+}
+
+void Broker::add_user(BrokerUser user) {
+    std::lock_guard lock(mutex_);
+    state_->set_user(std::move(user.name), user.password, std::move(user.tags));
+}
+
+std::vector<UserInfo> Broker::users() const {
+    std::lock_guard lock(mutex_);
+    std::vector<UserInfo> out;
+    for (const User& u : state_->users)
+        out.push_back(UserInfo{u.name, base64_encode(u.password_hash), "rabbit_password_hashing_sha256", u.tags});
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+    return out;
+}
+
+void Broker::set_permissions(PermissionInfo permissions) {
+    std::lock_guard lock(mutex_);
+    if (!state_->find_user(permissions.user))
+        throw std::invalid_argument(fmt::format("no user '{}'", permissions.user));
+    if (!state_->find_vhost(permissions.vhost))
+        throw std::invalid_argument(fmt::format("no vhost '{}'", permissions.vhost));
+    state_->set_permission(std::move(permissions));
+}
+
+std::vector<PermissionInfo> Broker::permissions(std::string_view vhost) const {
+    std::lock_guard lock(mutex_);
+    std::vector<PermissionInfo> out;
+    for (const PermissionInfo& p : state_->permissions)
+        if (vhost.empty() || p.vhost == vhost) out.push_back(p);
+    return out;
+}
+
 bool Broker::authenticate(std::string_view user, std::string_view password) const {
     std::lock_guard lock(mutex_);
-    for (const auto& u : state_->options.users)
-        if (u.name == user && u.password == password) return true;
-    return false;
+    const User* u = state_->find_user(user);
+    return u && password_matches(u->password_hash, password);
 }
+
 }  // namespace warren

@@ -29,6 +29,10 @@ Result<ConnectionId> BrokerMethods::open_connection(std::string_view vhost, std:
     BrokerState& state = *broker_->state_;
     VHost* v = state.find_vhost(vhost);
     if (!v) return AmqpError::format(ReplyCode::NotAllowed, method::connection_open, "vhost {} not found", vhost);
+    // rabbit_access_control:check_vhost_access/4: a user with no permissions in the vhost.
+    if (!state.find_permission(user, vhost))
+        return AmqpError::format(ReplyCode::NotAllowed, method::connection_open,
+                                 "access to vhost '{}' refused for user '{}'", vhost, user);
     auto conn = std::make_unique<ConnectionState>();
     conn->id = state.next_connection_id++;
     conn->vhost = v;

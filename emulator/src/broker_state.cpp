@@ -1,6 +1,8 @@
 // The state behind a Broker: vhosts with their predeclared exchanges, and generated names.
 #include "broker_state.hpp"
 
+#include "password.hpp"
+
 #include <array>
 
 namespace warren::emulator {
@@ -15,6 +17,47 @@ BrokerState::BrokerState(BrokerOptions opts) : options(std::move(opts)), random(
         manual_clock = dynamic_cast<ManualClock*>(clock.get());
     }
     for (const auto& v : options.vhosts) add_vhost(v);
+    // rabbit_vhost:add_default... at a node's first boot.
+    if (VHost* v = find_vhost("/")) v->description = "Default virtual host";
+    // Every configured user may use every configured vhost, as RabbitMQ's default user may
+    // use the default vhost.
+    for (const auto& u : options.users) {
+        set_user(u.name, u.password, u.tags);
+        for (const auto& v : options.vhosts) set_permission(PermissionInfo{u.name, v});
+    }
+}
+
+User* BrokerState::find_user(std::string_view name) {
+    for (User& u : users)
+        if (u.name == name) return &u;
+    return nullptr;
+}
+
+const PermissionInfo* BrokerState::find_permission(std::string_view user, std::string_view vhost) const {
+    for (const PermissionInfo& p : permissions)
+        if (p.user == user && p.vhost == vhost) return &p;
+    return nullptr;
+}
+
+User& BrokerState::set_user(std::string name, std::string_view password, std::vector<std::string> tags) {
+    // rabbit_password:generate_salt/0: four random bytes.
+    static thread_local std::mt19937 salt_random{std::random_device{}()};
+    std::string salt(4, '\0');
+    for (char& c : salt) c = static_cast<char>(salt_random() & 0xff);
+    User* u = find_user(name);
+    if (!u) u = &users.emplace_back(User{std::move(name), {}, {}});
+    u->password_hash = salted_hash(salt, password);
+    u->tags = std::move(tags);
+    return *u;
+}
+
+void BrokerState::set_permission(PermissionInfo p) {
+    for (PermissionInfo& existing : permissions)
+        if (existing.user == p.user && existing.vhost == p.vhost) {
+            existing = std::move(p);
+            return;
+        }
+    permissions.push_back(std::move(p));
 }
 
 VHost& BrokerState::add_vhost(std::string name) {

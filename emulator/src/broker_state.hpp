@@ -107,8 +107,18 @@ struct ConnectionState {
 
 struct VHost {
     std::string name;
+    /// What the management API shows and sets (PUT /api/vhosts/{name}).
+    std::string description;
+    std::vector<std::string> tags;
     std::unordered_map<std::string, std::unique_ptr<Exchange>> exchanges;
     std::unordered_map<std::string, std::unique_ptr<Queue>> queues;
+};
+
+/// A user as RabbitMQ keeps one: the salted password hash (password.hpp) and the tags.
+struct User {
+    std::string name;
+    std::string password_hash;  // 4-byte salt + SHA-256; empty: no password login
+    std::vector<std::string> tags;
 };
 
 class BrokerState {
@@ -123,9 +133,19 @@ public:
     ConnectionId next_connection_id = 1;
     std::uint64_t next_stream_writer = 1;
     std::mt19937_64 random;
+    std::vector<User> users;
+    std::vector<PermissionInfo> permissions;
+    /// Imported global runtime parameters (cluster_name, ...), kept as name and JSON text so
+    /// that exported definitions give them back.
+    std::vector<std::pair<std::string, std::string>> global_parameters;
 
     VHost& add_vhost(std::string name);
     VHost* find_vhost(std::string_view name);
+    User* find_user(std::string_view name);
+    const PermissionInfo* find_permission(std::string_view user, std::string_view vhost) const;
+    /// Adds the user or replaces its password and tags.
+    User& set_user(std::string name, std::string_view password, std::vector<std::string> tags);
+    void set_permission(PermissionInfo p);
     ChannelState* find_channel(ChannelRef ref);
     std::string generate_name(std::string_view prefix);
 };

@@ -13,6 +13,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,13 +27,29 @@ namespace warren {
 struct BrokerUser {
     std::string name;
     std::string password;
+    /// RabbitMQ's user tags ("administrator", "monitoring", "management", ...).
+    std::vector<std::string> tags = {};
 };
 
 struct BrokerOptions {
     std::vector<std::string> vhosts = {"/"};
-    std::vector<BrokerUser> users = {{"guest", "guest"}};
+    /// Each may use each of `vhosts` (full permissions).
+    std::vector<BrokerUser> users = {{"guest", "guest", {"administrator"}}};
     /// The model's time. Null: a ManualClock starting at ManualClock::default_start.
     std::shared_ptr<Clock> clock = nullptr;
+};
+
+/// import_definitions' refusal: what RabbitMQ's POST /api/definitions answers, nothing imported.
+class DefinitionsError : public std::runtime_error {
+public:
+    DefinitionsError(std::string message, std::string reason_json)
+        : std::runtime_error(std::move(message)), reason_(std::move(reason_json)) {}
+    /// The "reason" RabbitMQ's management API gives in its 400 answer, as JSON text:
+    /// "failed_to_parse_json", ["no_such_vhost","v"], ["amqp_error","precondition_failed",...].
+    const std::string& reason() const noexcept { return reason_; }
+
+private:
+    std::string reason_;
 };
 
 namespace emulator {
@@ -85,10 +102,34 @@ public:
     RouteTrace trace_route(std::string_view vhost, std::string_view exchange,
                            std::string_view routing_key, const FieldTable& headers = {}) const;
 
-    // ---- vhosts and users ----
+    // ---- vhosts, users and permissions ----
+    /// Adds the vhost (nothing when it exists) and lets every user use it, as a test that
+    /// adds one expects.
     void add_vhost(std::string name);
     std::vector<std::string> vhosts() const;
+    std::vector<VHostInfo> vhost_infos() const;
+    /// Adds the user, or changes its password and tags.
+    void add_user(BrokerUser user);
+    std::vector<UserInfo> users() const;
+    /// Sets a user's permissions in a vhost (both must exist: std::invalid_argument).
+    void set_permissions(PermissionInfo permissions);
+    /// In one vhost, or every vhost when `vhost` is empty.
+    std::vector<PermissionInfo> permissions(std::string_view vhost = {}) const;
     bool authenticate(std::string_view user, std::string_view password) const;
+
+    // ---- definitions (RabbitMQ's definitions.json) ----
+    /// The broker's topology as RabbitMQ 3.10.8's GET /api/definitions gives it (users,
+    /// vhosts, permissions, exchanges, queues, bindings; no exclusive queues, no amq.* or
+    /// default exchanges), or with a vhost, as GET /api/definitions/{vhost} does. Sorted, so
+    /// equal brokers export equal text. Throws std::invalid_argument for an unknown vhost.
+    std::string export_definitions(std::string_view vhost = {}) const;
+    /// Loads definitions in that format (also rabbitmqctl export_definitions'), as POST
+    /// /api/definitions does: objects that exist are left as they are, bindings whose ends are
+    /// missing are skipped. All or nothing: on an error RabbitMQ would refuse with, throws
+    /// DefinitionsError and changes nothing. With a vhost, the objects carry no "vhost" field
+    /// and go to that vhost. Returns warnings for what warren does not emulate (policies,
+    /// runtime parameters, topic permissions), which are not imported.
+    std::vector<std::string> import_definitions(std::string_view json, std::string_view vhost = {});
 
 private:
     friend class detail::BrokerMethods;

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "warren/protocol/field_value.hpp"
 
@@ -52,6 +53,31 @@ struct BindingInfo {
     std::string destination_type;  // "queue" or "exchange"
     std::string routing_key;
     FieldTable arguments = {};
+};
+
+struct UserInfo {
+    std::string name;
+    /// base64 of a 4-byte salt and SHA-256(salt + password), as RabbitMQ exports it.
+    std::string password_hash;
+    std::string hashing_algorithm = "rabbit_password_hashing_sha256";
+    std::vector<std::string> tags = {};
+};
+
+/// A user's permissions in a vhost: regular expressions over the resource names it may
+/// configure, write to and read from. Having an entry is what lets a user open the vhost;
+/// the expressions themselves are kept and exported but not enforced.
+struct PermissionInfo {
+    std::string user;
+    std::string vhost;
+    std::string configure = ".*";
+    std::string write = ".*";
+    std::string read = ".*";
+};
+
+struct VHostInfo {
+    std::string name;
+    std::string description;
+    std::vector<std::string> tags = {};
 };
 
 }  // namespace warren
