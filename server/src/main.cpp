@@ -3,7 +3,7 @@
 #include <cstdio>
 #include <memory>
 #include <string_view>
-#include <system_error>
+#include <stdexcept>
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
@@ -39,7 +39,7 @@ int main(int argc, char** argv) {
     std::unique_ptr<Server> server;
     try {
         server = std::make_unique<Server>(io, std::move(cl.options));
-    } catch (const std::system_error& e) {
+    } catch (const std::exception& e) {
         fmt::print(stderr, "warren-server: {}\n", e.what());
         return 1;
     }

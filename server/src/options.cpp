@@ -63,6 +63,9 @@ std::string usage() {
            "  --user NAME:PASSWORD        a user (repeatable; default guest:guest; guest may\n"
            "                              connect only from loopback, as in RabbitMQ)\n"
            "  --vhost NAME                a virtual host (repeatable; default /)\n"
+           "  --definitions FILE          load RabbitMQ definitions (a definitions.json from\n"
+           "                              GET /api/definitions or rabbitmqctl\n"
+           "                              export_definitions) at start\n"
            "  --memory-high-watermark M   block publishers above M bytes of allocated memory:\n"
            "                              bytes (1073741824, 512MiB, 2GB) or a fraction of\n"
            "                              physical memory (default 0.4)\n"
@@ -120,12 +123,17 @@ CommandLine parse_command_line(const std::vector<std::string_view>& args) {
                 return fail(fmt::format("--user {}: expected NAME:PASSWORD", value));
             if (!users_given) o.users.clear();
             users_given = true;
-            o.users.push_back({std::string(value.substr(0, colon)), std::string(value.substr(colon + 1))});
+            // The server's configured users administer it, as RabbitMQ's default user does.
+            o.users.push_back({std::string(value.substr(0, colon)), std::string(value.substr(colon + 1)),
+                               {"administrator"}});
         } else if (arg == "--vhost") {
             if (!take_value() || value.empty()) return fail("--vhost needs a name");
             if (!vhosts_given) o.vhosts.clear();
             vhosts_given = true;
             o.vhosts.emplace_back(value);
+        } else if (arg == "--definitions") {
+            if (!take_value() || value.empty()) return fail("--definitions needs a file");
+            o.definitions_file = std::string(value);
         } else if (arg == "--memory-high-watermark") {
             if (!take_value()) return fail("--memory-high-watermark needs an amount");
             o.memory_high_watermark = parse_memory_amount(value, physical_memory_bytes());

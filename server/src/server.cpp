@@ -1,6 +1,9 @@
 #include "warren/server/server.hpp"
 
 #include <algorithm>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
 #include <system_error>
 
 #include <boost/asio/post.hpp>
@@ -34,6 +37,20 @@ bool is_loopback(const asio::ip::address& a) {
 
 }  // namespace
 
+void Server::load_definitions(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw std::runtime_error(fmt::format("--definitions {}: cannot read the file", path));
+    std::stringstream text;
+    text << in.rdbuf();
+    try {
+        for (const std::string& warning : broker_->import_definitions(text.str()))
+            log_.log(LogLevel::warning, "", "definitions {}: {}", path, warning);
+    } catch (const DefinitionsError& e) {
+        throw std::runtime_error(fmt::format("--definitions {}: {} (RabbitMQ's reason: {})", path, e.what(), e.reason()));
+    }
+    log_.log(LogLevel::info, "", "imported definitions from {}", path);
+}
+
 Server::Server(asio::io_context& io, ServerOptions options)
     : io_(io),
       options_(std::move(options)),
@@ -46,6 +63,7 @@ Server::Server(asio::io_context& io, ServerOptions options)
       memory_timer_(io),
       accept_retry_timer_(io),
       shutdown_timer_(io) {
+    if (!options_.definitions_file.empty()) load_definitions(options_.definitions_file);
     error_code ec;
     const asio::ip::address address = asio::ip::make_address(options_.bind_address, ec);
     if (ec) fail(ec, fmt::format("invalid bind address '{}'", options_.bind_address));

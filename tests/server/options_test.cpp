@@ -22,7 +22,8 @@ TEST_CASE("options: the defaults are RabbitMQ's") {
 TEST_CASE("options: every flag, in both spellings") {
     const auto cl = ws::parse_command_line({"--bind", "0.0.0.0", "--port=0", "--user", "a:b:c", "--user=x:",
                                             "--vhost", "v1", "--vhost=v2", "--memory-high-watermark", "512MiB",
-                                            "--heartbeat", "5", "--log-level", "warning"});
+                                            "--heartbeat", "5", "--log-level", "warning",
+                                            "--definitions", "defs.json"});
     REQUIRE(cl.error.empty());
     CHECK(cl.options.bind_address == "0.0.0.0");
     CHECK(cl.options.port == 0);
@@ -35,6 +36,8 @@ TEST_CASE("options: every flag, in both spellings") {
     CHECK(cl.options.memory_high_watermark == 512ull << 20);
     CHECK(cl.options.amqp.heartbeat == 5);
     CHECK(cl.options.log_level == ws::LogLevel::warning);
+    CHECK(cl.options.definitions_file == "defs.json");
+    CHECK(cl.options.users[0].tags == std::vector<std::string>{"administrator"});
 }
 
 TEST_CASE("options: mistakes are reported, not guessed at") {

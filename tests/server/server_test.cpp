@@ -95,6 +95,30 @@ TEST_CASE("handshake, declare, publish and get over a socket") {
     CHECK(server.eventually([&] { return server.call([&] { return server.server().sessions().empty(); }); }));
 }
 
+TEST_CASE("a definitions file (--definitions) loads a RabbitMQ export before the server accepts connections") {
+    auto options = test_server_options();
+    options.definitions_file = WARREN_DEFINITIONS_FIXTURES "/rabbitmq-3.10.8.json";
+    RunningServer server(options);
+    CHECK(server.call([&] { return server.server().broker().queue("shop", "payments").has_value(); }));
+    CHECK(server.logged("imported definitions from"));
+    // The imported user logs in to the imported vhost with the password behind its hash.
+    RawClient c(server.port());
+    HandshakeOptions login;
+    login.user = "orders-service";
+    login.password = "s3cret";
+    login.vhost = "shop";
+    c.handshake(login);
+    c.open_channel(1);
+    auto passive = declare_queue("payments");
+    passive.passive = true;
+    c.send(1, passive);
+    CHECK(c.expect<p::QueueDeclareOk>(1).queue == "payments");
+    c.close();
+
+    options.definitions_file = WARREN_DEFINITIONS_FIXTURES "/no-such-file.json";
+    CHECK_THROWS_WITH(RunningServer(options), Catch::Contains("cannot read the file"));
+}
+
 TEST_CASE("after its close the server drops a client that never hangs up") {
     RunningServer server;
     RawClient c(server.port());

@@ -25,6 +25,10 @@ struct ServerOptions {
     /// Users who may connect only from a loopback address (RabbitMQ's loopback_users).
     std::vector<std::string> loopback_users = {"guest"};
 
+    /// A RabbitMQ definitions file (users, vhosts, permissions, exchanges, queues, bindings)
+    /// imported at start, after `users` and `vhosts`; empty: none.
+    std::string definitions_file = {};
+
     /// What the AMQP engine announces and enforces (heartbeat, frame_max, channel_max, ...).
     protocol::ServerConfig amqp = {};
 
@@ -73,7 +77,7 @@ struct CommandLine {
 };
 
 /// warren-server [--bind ADDR] [--port N] [--user NAME:PASSWORD]... [--vhost NAME]...
-///               [--memory-high-watermark BYTES|FRACTION] [--heartbeat SECONDS]
+///               [--definitions FILE] [--memory-high-watermark BYTES|FRACTION] [--heartbeat SECONDS]
 ///               [--log-level LEVEL] [--help] [--version]
 /// --user and --vhost replace the defaults (guest:guest, "/") when given.
 CommandLine parse_command_line(const std::vector<std::string_view>& args);

@@ -11,7 +11,7 @@
 //
 // Threading: construct anywhere; every other member must run on the io_context's thread
 // (post to it from elsewhere). Exceptions: construction throws std::system_error when the
-// address cannot be bound.
+// address cannot be bound, std::runtime_error when the definitions file cannot be loaded.
 #pragma once
 
 #include <cstdint>
@@ -71,6 +71,8 @@ public:
     void note_published(std::size_t bytes);
 
 private:
+    /// ServerOptions::definitions_file; throws std::runtime_error saying what is wrong.
+    void load_definitions(const std::string& path);
     void accept();
     void arm_broker_timer();
     void check_memory();
