@@ -4,7 +4,8 @@
 #   - every CTest test: unit tests, packaging, examples on the emulator, and the live tests
 #     (the rabbitmq-c backend, the examples against RabbitMQ) through WARREN_TEST_AMQP_URL;
 #   - the conformance suite against the goldens recorded from RabbitMQ 3.10.8, the emulator
-#     against the live broker, and the live broker against the goldens;
+#     against the live broker, and the live broker against the goldens; the management API's
+#     request sequence against the live broker's management plugin and its goldens;
 #   - warren-server built with AddressSanitizer and UBSan: its socket tests, then the
 #     conformance suite and the pika / amqplib / amqp-tools interop programs through it, and a clean exit
 #     on SIGTERM with no leak.
@@ -19,6 +20,8 @@ export WARREN_RABBITMQ_DIR=${WARREN_RABBITMQ_DIR:-$(mktemp -d /tmp/warren-rabbit
 export WARREN_RABBITMQ_PORT=${WARREN_RABBITMQ_PORT:-5673}
 export WARREN_RABBITMQ_DIST_PORT=${WARREN_RABBITMQ_DIST_PORT:-25673}
 export WARREN_RABBITMQ_MGMT_PORT=${WARREN_RABBITMQ_MGMT_PORT:-15673}
+# The management plugin, for the management API's conformance check.
+export WARREN_RABBITMQ_PLUGINS=${WARREN_RABBITMQ_PLUGINS:-rabbitmq_management}
 trap 'scripts/rabbitmq.sh stop' EXIT
 # The broker boots while warren builds.
 scripts/rabbitmq.sh start >"$WARREN_RABBITMQ_DIR.url" &
@@ -46,6 +49,10 @@ echo "== conformance: the emulator against RabbitMQ, live"
 $conformance --target inproc --target "$url"
 echo "== conformance: RabbitMQ against the goldens"
 $conformance --target "$url" --golden conformance/golden
+echo "== management API conformance: RabbitMQ against the goldens recorded from 3.10.8"
+for _ in $(seq 1 300); do (exec 3<>"/dev/tcp/127.0.0.1/$WARREN_RABBITMQ_MGMT_PORT") 2>/dev/null && break; sleep 0.1; done
+/usr/bin/python3 conformance/management/mgmt_conformance.py --url "http://127.0.0.1:$WARREN_RABBITMQ_MGMT_PORT" \
+  --amqp-port "$WARREN_RABBITMQ_PORT" --golden conformance/management/golden.json
 
 echo "== warren-server with AddressSanitizer (leaks included) and UBSan: its socket tests"
 # The same sanitized binary then serves the conformance suite and the interop programs below, and
