@@ -45,6 +45,8 @@ int main(int argc, char** argv) {
     }
     server->start();
     fmt::print("warren-server: listening on {}\n", server->listening_on());
+    if (auto port = server->management_port())
+        fmt::print("warren-server: management API and console on http://{}:{}/\n", server->options().management_bind, *port);
     std::fflush(stdout);
 
     signals.async_wait([&](const boost::system::error_code& ec, int signal) {

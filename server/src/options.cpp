@@ -63,6 +63,9 @@ std::string usage() {
            "  --user NAME:PASSWORD        a user (repeatable; default guest:guest; guest may\n"
            "                              connect only from loopback, as in RabbitMQ)\n"
            "  --vhost NAME                a virtual host (repeatable; default /)\n"
+           "  --management                the management HTTP API and web console on port 15672\n"
+           "  --management-port N         ... on port N (0 picks a free port)\n"
+           "  --management-bind ADDR      address for them (default 127.0.0.1)\n"
            "  --definitions FILE          load RabbitMQ definitions (a definitions.json from\n"
            "                              GET /api/definitions or rabbitmqctl\n"
            "                              export_definitions) at start\n"
@@ -131,6 +134,16 @@ CommandLine parse_command_line(const std::vector<std::string_view>& args) {
             if (!vhosts_given) o.vhosts.clear();
             vhosts_given = true;
             o.vhosts.emplace_back(value);
+        } else if (arg == "--management") {
+            if (!o.management_port) o.management_port = 15672;
+        } else if (arg == "--management-port") {
+            std::uint16_t port = 0;
+            if (!take_value() || !parse_integer(value, port))
+                return fail("--management-port needs a port number (0-65535)");
+            o.management_port = port;
+        } else if (arg == "--management-bind") {
+            if (!take_value() || value.empty()) return fail("--management-bind needs an address");
+            o.management_bind = std::string(value);
         } else if (arg == "--definitions") {
             if (!take_value() || value.empty()) return fail("--definitions needs a file");
             o.definitions_file = std::string(value);

@@ -77,6 +77,9 @@ Server::Server(asio::io_context& io, ServerOptions options)
     acceptor_.listen(asio::socket_base::max_listen_connections, ec);
     if (ec) fail(ec, fmt::format("cannot listen on {}", where));
     endpoint_ = acceptor_.local_endpoint();
+    if (options_.management_port)
+        management_ = std::make_unique<ManagementListener>(io_, *this, options_.management_bind,
+                                                           *options_.management_port);
     // vm_memory_high_watermark's default: 0.4 of physical memory.
     watermark_ = options_.memory_high_watermark != 0
                      ? options_.memory_high_watermark
@@ -94,12 +97,22 @@ Server::tcp::endpoint Server::local_endpoint() const { return endpoint_; }
 
 std::string Server::listening_on() const { return endpoint_text(endpoint_); }
 
+std::optional<std::uint16_t> Server::management_port() const {
+    if (!management_) return std::nullopt;
+    return management_->port();
+}
+
 void Server::start() {
     std::vector<std::string> users;
     for (const auto& u : options_.users) users.push_back(u.name);
     log_.log(LogLevel::info, "", "listening on {} (vhosts: {}; users: {}; memory high watermark: {} bytes)",
              listening_on(), fmt::join(options_.vhosts, ", "), fmt::join(users, ", "), watermark_);
     accept();
+    if (management_) {
+        management_->start();
+        log_.log(LogLevel::info, "", "management API and console on http://{}:{}/", options_.management_bind,
+                 management_->port());
+    }
     arm_memory_timer();
     broker_touched();
 }
@@ -235,6 +248,7 @@ void Server::shutdown(std::function<void()> done) {
              sessions_.size());
     error_code ec;
     acceptor_.close(ec);
+    if (management_) management_->stop();
     broker_timer_.cancel();
     memory_timer_.cancel();
     accept_retry_timer_.cancel();

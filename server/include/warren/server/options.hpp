@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,10 +21,15 @@ struct ServerOptions {
     std::string bind_address = "127.0.0.1";
     std::uint16_t port = 5672;
 
-    std::vector<BrokerUser> users = {{"guest", "guest"}};
+    std::vector<BrokerUser> users = {{"guest", "guest", {"administrator"}}};
     std::vector<std::string> vhosts = {"/"};
     /// Users who may connect only from a loopback address (RabbitMQ's loopback_users).
     std::vector<std::string> loopback_users = {"guest"};
+
+    /// The management HTTP API and web console (RabbitMQ's management plugin): off unless a
+    /// port is given (RabbitMQ's is 15672; 0 picks a free port).
+    std::optional<std::uint16_t> management_port = std::nullopt;
+    std::string management_bind = "127.0.0.1";
 
     /// A RabbitMQ definitions file (users, vhosts, permissions, exchanges, queues, bindings)
     /// imported at start, after `users` and `vhosts`; empty: none.
@@ -77,6 +83,7 @@ struct CommandLine {
 };
 
 /// warren-server [--bind ADDR] [--port N] [--user NAME:PASSWORD]... [--vhost NAME]...
+///               [--management] [--management-port N] [--management-bind ADDR]
 ///               [--definitions FILE] [--memory-high-watermark BYTES|FRACTION] [--heartbeat SECONDS]
 ///               [--log-level LEVEL] [--help] [--version]
 /// --user and --vhost replace the defaults (guest:guest, "/") when given.

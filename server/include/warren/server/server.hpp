@@ -27,6 +27,7 @@
 
 #include "warren/emulator/broker.hpp"
 #include "warren/server/log.hpp"
+#include "warren/server/management.hpp"
 #include "warren/server/options.hpp"
 #include "warren/server/session.hpp"
 
@@ -46,6 +47,9 @@ public:
     std::uint16_t port() const { return local_endpoint().port(); }
     /// "127.0.0.1:5672" ("[::1]:5672" for IPv6).
     std::string listening_on() const;
+
+    /// The management API's port, when it is on.
+    std::optional<std::uint16_t> management_port() const;
 
     /// Starts accepting connections and the timers.
     void start();
@@ -98,6 +102,8 @@ private:
     std::uint64_t watermark_ = 0;
     bool memory_alarm_ = false;
     std::uint64_t published_since_check_ = 0;
+
+    std::unique_ptr<ManagementListener> management_;
 
     boost::asio::steady_timer accept_retry_timer_;
     boost::asio::steady_timer shutdown_timer_;
