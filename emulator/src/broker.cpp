@@ -92,6 +92,67 @@ void Broker::add_vhost(std::string name) {
     for (const User& u : state_->users) state_->set_permission(PermissionInfo{u.name, name});
 }
 
+bool Broker::add_vhost(const VHostInfo& info, std::string_view creator) {
+    std::lock_guard lock(mutex_);
+    const bool created = state_->find_vhost(info.name) == nullptr;
+    VHost& v = state_->add_vhost(info.name);
+    v.description = info.description;
+    v.tags = info.tags;
+    // rabbit_mgmt_wm_vhost: the user who creates a vhost may use it.
+    if (created && state_->find_user(creator)) state_->set_permission(PermissionInfo{std::string(creator), info.name});
+    return created;
+}
+
+namespace {
+
+/// 320 CONNECTION_FORCED for the connections `close` picks, as rabbit_connection_tracking
+/// closes them when their vhost or user goes.
+template <class Pick>
+void force_close(BrokerState& state, Pick pick, std::string_view why) {
+    std::vector<ConnectionState*> picked;
+    for (auto& [id, conn] : state.connections)
+        if (pick(*conn)) picked.push_back(conn.get());
+    const AmqpError error = AmqpError::make(ReplyCode::ConnectionForced, method::none, why);
+    Model model(state);
+    for (ConnectionState* conn : picked) {
+        conn->sink->on_connection_closed(error);
+        model.close_connection(*conn);
+    }
+}
+
+}  // namespace
+
+bool Broker::delete_vhost(std::string_view name) {
+    std::lock_guard lock(mutex_);
+    VHost* v = state_->find_vhost(name);
+    if (!v) return false;
+    force_close(*state_, [&](const ConnectionState& c) { return c.vhost == v; },
+                fmt::format("vhost '{}' is deleted", name));
+    Model model(*state_);
+    std::vector<Queue*> queues;
+    for (auto& [qname, q] : v->queues) queues.push_back(q.get());
+    for (Queue* q : queues) model.delete_queue(*v, *q);
+    std::erase_if(state_->permissions, [&](const PermissionInfo& p) { return p.vhost == name; });
+    state_->vhosts.erase(state_->vhosts.find(name));
+    return true;
+}
+
+bool Broker::delete_user(std::string_view name) {
+    std::lock_guard lock(mutex_);
+    if (!state_->find_user(name)) return false;
+    force_close(*state_, [&](const ConnectionState& c) { return c.user == name; },
+                fmt::format("user '{}' is deleted", name));
+    std::erase_if(state_->users, [&](const User& u) { return u.name == name; });
+    std::erase_if(state_->permissions, [&](const PermissionInfo& p) { return p.user == name; });
+    return true;
+}
+
+bool Broker::clear_permissions(std::string_view vhost, std::string_view user) {
+    std::lock_guard lock(mutex_);
+    return std::erase_if(state_->permissions,
+                         [&](const PermissionInfo& p) { return p.vhost == vhost && p.user == user; }) > 0;
+}
+
 std::vector<std::string> Broker::vhosts() const {
     std::lock_guard lock(mutex_);
     std::vector<std::string> out;

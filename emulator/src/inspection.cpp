@@ -1,6 +1,7 @@
 // What a test (or the management API) sees of the broker: queues, exchanges, bindings and
 // connections with the management API's figures, and route traces.
 #include <algorithm>
+#include <tuple>
 
 #include "model.hpp"
 #include "warren/emulator/broker.hpp"
@@ -42,6 +43,52 @@ std::vector<const typename Map::mapped_type::element_type*> sorted_values(const 
 }
 
 }  // namespace
+
+std::vector<ChannelInfo> Broker::channels() const {
+    std::lock_guard lock(mutex_);
+    std::vector<ChannelInfo> out;
+    for (const auto& [id, conn] : state_->connections)
+        for (const auto& [number, ch] : conn->channels) {
+            ChannelInfo info;
+            info.connection = id;
+            info.number = number;
+            info.vhost = conn->vhost->name;
+            info.user = conn->user;
+            info.consumer_count = ch->consumers.size();
+            info.prefetch_count = ch->consumer_prefetch;
+            info.global_prefetch_count = ch->global_prefetch;
+            info.confirm = ch->confirm_mode;
+            info.transactional = ch->tx != nullptr;
+            info.messages_unacknowledged = ch->unacked.size();
+            if (ch->tx) {
+                info.messages_uncommitted = ch->tx->publishes.size();
+                for (const TxSettle& s : ch->tx->settles) info.acks_uncommitted += s.acked.size();
+            }
+            out.push_back(std::move(info));
+        }
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+        return std::tie(a.connection, a.number) < std::tie(b.connection, b.number);
+    });
+    return out;
+}
+
+std::vector<ConsumerInfo> Broker::consumers(std::string_view vhost) const {
+    std::lock_guard lock(mutex_);
+    std::vector<ConsumerInfo> out;
+    for (const auto& [id, conn] : state_->connections) {
+        if (!vhost.empty() && conn->vhost->name != vhost) continue;
+        for (const auto& [number, ch] : conn->channels)
+            for (const auto& [tag, c] : ch->consumers) {
+                if (!c->queue) continue;
+                out.push_back(ConsumerInfo{conn->vhost->name, c->queue->name(), c->tag, id, number, conn->user,
+                                           !c->no_ack, c->exclusive, c->prefetch, c->arguments});
+            }
+    }
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+        return std::tie(a.vhost, a.queue, a.consumer_tag) < std::tie(b.vhost, b.queue, b.consumer_tag);
+    });
+    return out;
+}
 
 std::vector<ConnectionInfo> Broker::connections() const {
     std::lock_guard lock(mutex_);

@@ -138,6 +138,11 @@ Result<std::uint32_t> queue_delete(Model& model, ChannelState& ch, const QueueDe
     Queue* q = model.find_queue(v, strip_cr_lf(name.value()));
     if (!q) return std::uint32_t{0};
     if (owned_elsewhere(*q, ch.connection->id)) return resource_locked(*q, v, mid);
+    if (!q->rules().conditional_delete && (m.if_unused || m.if_empty))
+        return AmqpError::format(ReplyCode::NotImplemented, mid,
+                                 "cannot delete {}. queue.delete operations with {} flag set are not supported by "
+                                 "quorum queues",
+                                 rs("queue", q->name(), v), m.if_unused ? "if-unused" : "if-empty");
     // rabbit_amqqueue_process handle_call delete: emptiness is checked before use.
     if (m.if_empty && q->has_ready())
         return AmqpError::format(ReplyCode::PreconditionFailed, mid, "{} not empty",

@@ -66,6 +66,11 @@ struct QueueRules {
     /// dead-lettered; basic.get, queue.purge, nack, reject and recover are refused; a
     /// declare-ok counts neither messages nor consumers (stream_process.cpp).
     bool log = false;
+    /// queue.delete honours if-unused and if-empty (classic, stream); a quorum queue refuses
+    /// either flag with 540 NOT_IMPLEMENTED "cannot delete queue '...' in vhost '...'.
+    /// queue.delete operations with if-unused flag set are not supported by quorum queues"
+    /// (rabbit_quorum_queue:delete/4, if-unused checked first).
+    bool conditional_delete = true;
 };
 
 /// What basic.consume asks of a queue (rabbit_queue_type:consume/3's spec).

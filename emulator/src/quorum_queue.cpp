@@ -82,7 +82,8 @@ private:
                       .server_named = false,
                       .exclusive_consumers = false,
                       .cancelled_consumers_linger = true,
-                      .expiry_tick = Duration{5000}};
+                      .expiry_tick = Duration{5000},
+                      .conditional_delete = false};
 };
 
 }  // namespace

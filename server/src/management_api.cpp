@@ -1,5 +1,7 @@
-// ManagementApi: RabbitMQ 3.10.8's management HTTP API routes over the server's Broker, and
-// the console's files. Answers recorded on 3.10.8 (conformance/management/golden.json).
+// ManagementApi: RabbitMQ 3.10.8's management HTTP API over the server's Broker: routing,
+// authentication, the reads, and the console's files. Writes are in management_write.cpp,
+// publish and get in management_messages.cpp. Answers recorded on 3.10.8
+// (conformance/management/golden.json).
 #include <algorithm>
 #include <cctype>
 #include <optional>
@@ -9,6 +11,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "management_call.hpp"
 #include "warren/emulator/detail/json.hpp"
 #include "warren/server/management.hpp"
 #include "warren/server/server.hpp"
@@ -20,9 +23,8 @@ extern const std::string_view console_index_html;
 extern const std::string_view console_js;
 extern const std::string_view console_css;
 
-namespace {
+namespace management {
 
-namespace json = boost::json;
 constexpr std::string_view version = "3.10.8";
 
 HttpResponse json_answer(unsigned status, const json::value& body) {
@@ -36,6 +38,86 @@ HttpResponse error_answer(unsigned status, std::string_view error, json::value r
 HttpResponse not_found() { return error_answer(404, "Object Not Found", "Not Found"); }
 
 HttpResponse not_authorised(std::string_view reason) { return error_answer(401, "not_authorised", json::string(reason)); }
+
+HttpResponse no_content(unsigned status) { return HttpResponse{status, "", "", {}}; }
+
+HttpResponse method_not_allowed(std::string_view allow) {
+    HttpResponse r{405, "", "", {}};
+    r.headers["Allow"] = std::string(allow);
+    return r;
+}
+
+HttpResponse not_json() { return error_answer(400, "bad_request", "not_json"); }
+
+std::optional<json::object> object_body(std::string_view body) {
+    if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) return json::object{};
+    boost::system::error_code ec;
+    json::value v = json::parse(body, ec);
+    if (ec || !v.is_object()) return std::nullopt;
+    return std::move(v.get_object());
+}
+
+std::string explanation(const AmqpError& e) {
+    const std::string& text = e.reply_text();
+    const auto dash = text.find(" - ");
+    return dash == std::string::npos ? text : text.substr(dash + 3);
+}
+
+std::vector<std::string> parse_tags(const json::value& tags) {
+    std::vector<std::string> out;
+    auto add = [&](std::string_view t) {
+        const auto b = t.find_first_not_of(' ');
+        if (b == std::string_view::npos) return;
+        out.emplace_back(t.substr(b, t.find_last_not_of(' ') - b + 1));
+    };
+    if (tags.is_string()) {
+        std::string_view rest = tags.get_string();
+        for (;;) {
+            const auto comma = rest.find(',');
+            add(rest.substr(0, comma));
+            if (comma == std::string_view::npos) break;
+            rest.remove_prefix(comma + 1);
+        }
+    } else if (tags.is_array()) {
+        for (const json::value& t : tags.get_array())
+            if (t.is_string()) add(t.get_string());
+    }
+    return out;
+}
+
+json::array tags_json(const std::vector<std::string>& tags) {
+    json::array out;
+    for (const auto& t : tags) out.emplace_back(t);
+    return out;
+}
+
+std::string properties_key(const BindingInfo& b) {
+    std::string key;
+    for (unsigned char c : b.routing_key) {
+        if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') key += static_cast<char>(c);
+        else key += fmt::format("%{:02X}", c);
+    }
+    if (b.arguments.empty()) return key.empty() ? "~" : key;
+    // RabbitMQ's digest is erlang:phash2 of the argument table; warren's is its own (the API
+    // only ever reads it back from a listing).
+    std::uint32_t h = 2166136261u;
+    for (char c : json::serialize(detail::to_json(b.arguments))) h = (h ^ static_cast<unsigned char>(c)) * 16777619u;
+    return fmt::format("{}~{:08x}", key, h);
+}
+
+std::optional<std::string> query_value(std::string_view query, std::string_view name) {
+    while (!query.empty()) {
+        const auto amp = query.find('&');
+        const std::string_view pair = query.substr(0, amp);
+        const auto eq = pair.find('=');
+        if (pair.substr(0, eq) == name) return std::string(eq == std::string_view::npos ? "" : pair.substr(eq + 1));
+        if (amp == std::string_view::npos) break;
+        query.remove_prefix(amp + 1);
+    }
+    return std::nullopt;
+}
+
+namespace {
 
 HttpResponse login_failed() {
     HttpResponse r = error_answer(401, "not_authorized", "Login failed");
@@ -74,28 +156,6 @@ bool has_tag(const UserInfo& u, std::string_view tag) {
     return std::find(u.tags.begin(), u.tags.end(), tag) != u.tags.end();
 }
 
-json::array tags_json(const std::vector<std::string>& tags) {
-    json::array out;
-    for (const auto& t : tags) out.emplace_back(t);
-    return out;
-}
-
-json::object queue_json(const QueueInfo& q) {
-    return json::object{{"name", q.name},
-                        {"vhost", q.vhost},
-                        {"type", q.type},
-                        {"durable", q.durable},
-                        {"auto_delete", q.auto_delete},
-                        {"exclusive", q.exclusive},
-                        {"arguments", detail::to_json(q.arguments)},
-                        {"state", "running"},
-                        {"messages", q.messages},
-                        {"messages_ready", q.messages_ready},
-                        {"messages_unacknowledged", q.messages_unacknowledged},
-                        {"message_bytes_ready", q.message_bytes_ready},
-                        {"consumers", q.consumers}};
-}
-
 json::object exchange_json(const ExchangeInfo& x) {
     return json::object{{"name", x.name},
                         {"vhost", x.vhost},
@@ -104,22 +164,6 @@ json::object exchange_json(const ExchangeInfo& x) {
                         {"auto_delete", x.auto_delete},
                         {"internal", x.internal},
                         {"arguments", detail::to_json(x.arguments)}};
-}
-
-/// rabbit_mgmt_format's properties key: "~" for an empty key, else the key quoted as a URL
-/// form value; a binding with arguments adds "~" and a digest of them.
-std::string properties_key(const BindingInfo& b) {
-    std::string key;
-    for (unsigned char c : b.routing_key) {
-        if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') key += static_cast<char>(c);
-        else key += fmt::format("%{:02X}", c);
-    }
-    if (b.arguments.empty()) return key.empty() ? "~" : key;
-    // RabbitMQ's digest is erlang:phash2 of the argument table; warren's is its own (the API
-    // only ever reads it back from a listing).
-    std::uint32_t h = 2166136261u;
-    for (char c : json::serialize(detail::to_json(b.arguments))) h = (h ^ static_cast<unsigned char>(c)) * 16777619u;
-    return fmt::format("{}~{:08x}", key, h);
 }
 
 json::object binding_json(const BindingInfo& b) {
@@ -154,73 +198,72 @@ json::object permission_json(const PermissionInfo& p) {
                         {"write", p.write}, {"read", p.read}};
 }
 
-/// One request: who asks, and the path's segments after "/api".
-class Call {
-public:
-    Call(Server& server, const HttpRequest& request, UserInfo user, std::vector<std::string> path,
-         std::string query)
-        : server_(server), broker_(server.broker()), request_(request), user_(std::move(user)),
-          path_(std::move(path)), query_(std::move(query)) {}
+json::object consumer_json(const ConsumerInfo& c) {
+    return json::object{{"consumer_tag", c.consumer_tag},
+                        {"ack_required", c.ack_required},
+                        {"exclusive", c.exclusive},
+                        {"prefetch_count", c.prefetch_count},
+                        {"arguments", detail::to_json(c.arguments)},
+                        {"active", true},
+                        {"activity_status", "up"},
+                        {"queue", json::object{{"name", c.queue}, {"vhost", c.vhost}}},
+                        {"channel_details", json::object{{"number", c.channel}, {"user", c.user}}}};
+}
 
-    HttpResponse run();
+std::vector<BindingInfo> sorted(std::vector<BindingInfo> all) {
+    std::stable_sort(all.begin(), all.end(), [](const BindingInfo& a, const BindingInfo& b) {
+        return std::tie(a.vhost, a.source, a.destination, a.routing_key) <
+               std::tie(b.vhost, b.source, b.destination, b.routing_key);
+    });
+    return all;
+}
 
-private:
-    bool administrator() const { return has_tag(user_, "administrator"); }
-    /// Sees every vhost's objects (administrator, monitoring), or only those of the vhosts it
-    /// has permissions in.
-    bool sees_all() const { return administrator() || has_tag(user_, "monitoring"); }
-    bool may_see(std::string_view vhost) const {
-        if (sees_all()) return true;
-        for (const PermissionInfo& p : broker_.permissions(vhost))
-            if (p.user == user_.name) return true;
-        return false;
-    }
-    bool vhost_exists(std::string_view v) const {
-        const auto all = broker_.vhosts();
-        return std::find(all.begin(), all.end(), v) != all.end();
-    }
-    /// Allow: for a 405.
-    HttpResponse method_not_allowed(std::string_view allow) const {
-        HttpResponse r{405, "", "", {}};
-        r.headers["Allow"] = std::string(allow);
-        return r;
-    }
-    bool is(std::string_view method) const { return request_.method == method; }
+}  // namespace
 
-    template <class Info, class ToJson>
-    HttpResponse list(const std::vector<Info>& items, ToJson to_json) const {
-        json::array out;
-        for (const Info& i : items)
-            if (may_see(i.vhost)) out.push_back(to_json(i));
-        return json_answer(200, out);
-    }
+Call::Call(Server& server, const HttpRequest& request, UserInfo user, std::vector<std::string> path, std::string query)
+    : server_(server), broker_(server.broker()), request_(request), user_(std::move(user)), path_(std::move(path)),
+      query_(std::move(query)) {}
 
-    HttpResponse overview();
-    HttpResponse vhosts();
-    HttpResponse users();
-    HttpResponse permissions();
-    HttpResponse exchanges();
-    HttpResponse queues();
-    HttpResponse bindings();
-    HttpResponse definitions();
+bool Call::administrator() const { return has_tag(user_, "administrator"); }
 
-    Server& server_;
-    Broker& broker_;
-    const HttpRequest& request_;
-    UserInfo user_;
-    std::vector<std::string> path_;
-    std::string query_;
-};
+bool Call::sees_all() const { return administrator() || has_tag(user_, "monitoring"); }
+
+bool Call::may_use(std::string_view vhost) const {
+    for (const PermissionInfo& p : broker_.permissions(vhost))
+        if (p.user == user_.name) return true;
+    return false;
+}
+
+bool Call::may_see(std::string_view vhost) const { return sees_all() || may_use(vhost); }
+
+bool Call::vhost_exists(std::string_view v) const {
+    const auto all = broker_.vhosts();
+    return std::find(all.begin(), all.end(), v) != all.end();
+}
+
+std::optional<HttpResponse> Call::check_vhost(std::string_view vhost, bool missing_is_not_found_error) const {
+    if (!vhost_exists(vhost))
+        return missing_is_not_found_error ? error_answer(404, "not_found", "vhost_not_found") : not_found();
+    if (!may_see(vhost)) return not_authorised("User not authorised to access virtual host");
+    return std::nullopt;
+}
 
 HttpResponse Call::run() {
     const std::string& what = path_[0];
+    const std::size_t n = path_.size();
     if (what == "overview") return overview();
     if (what == "whoami") {
         if (!is("GET")) return method_not_allowed("HEAD, GET, OPTIONS");
         return json_answer(200, json::object{{"name", user_.name}, {"tags", tags_json(user_.tags)}});
     }
-    if (what == "healthchecks" && path_.size() == 2 && path_[1] == "node")
+    if (what == "healthchecks" && n == 2 && path_[1] == "node") {
+        if (!is("GET")) return method_not_allowed("HEAD, GET, OPTIONS");
         return json_answer(200, json::object{{"status", "ok"}});
+    }
+    if (what == "aliveness-test" && n == 2) {
+        if (!is("GET")) return method_not_allowed("HEAD, GET, OPTIONS");
+        return aliveness_test(path_[1]);
+    }
     if (what == "vhosts") return vhosts();
     if (what == "users") return users();
     if (what == "permissions") return permissions();
@@ -228,6 +271,13 @@ HttpResponse Call::run() {
     if (what == "queues") return queues();
     if (what == "bindings") return bindings();
     if (what == "definitions") return definitions();
+    if (what == "connections" && n == 1) return connections({});
+    if (what == "channels" && n == 1) return channels({});
+    if (what == "consumers" && n <= 2) return consumers();
+    if (what == "warren" && n == 4 && path_[1] == "trace-route") {
+        if (!is("POST")) return method_not_allowed("POST, OPTIONS");
+        return trace_route(path_[2], exchange_from_path(path_[3]));
+    }
     return not_found();
 }
 
@@ -280,85 +330,250 @@ HttpResponse Call::overview() {
 }
 
 HttpResponse Call::vhosts() {
-    if (path_.size() > 2) return not_found();
-    if (!is("GET")) return method_not_allowed("HEAD, GET, PUT, DELETE, OPTIONS");
-    std::vector<VHostInfo> all = broker_.vhost_infos();
-    if (path_.size() == 2) {
-        for (const VHostInfo& v : all)
+    const std::size_t n = path_.size();
+    if (n == 3) {
+        if (!is("GET")) return method_not_allowed("HEAD, GET, OPTIONS");
+        if (auto refused = check_vhost(path_[1])) return *refused;
+        if (path_[2] == "connections") return connections(path_[1]);
+        if (path_[2] == "channels") return channels(path_[1]);
+        if (path_[2] == "permissions") {
+            if (!administrator()) return not_authorised("Not administrator user");
+            json::array out;
+            for (const PermissionInfo& p : broker_.permissions(path_[1])) out.push_back(permission_json(p));
+            return json_answer(200, out);
+        }
+        return not_found();
+    }
+    if (n > 3) return not_found();
+    if (n == 2) {
+        if (is("PUT")) return put_vhost(path_[1]);
+        if (is("DELETE")) return delete_vhost(path_[1]);
+        if (!is("GET")) return method_not_allowed("HEAD, GET, PUT, DELETE, OPTIONS");
+        for (const VHostInfo& v : broker_.vhost_infos())
             if (v.name == path_[1] && may_see(v.name)) return json_answer(200, vhost_json(v));
         return not_found();
     }
+    if (!is("GET")) return method_not_allowed("HEAD, GET, OPTIONS");
     json::array out;
-    for (const VHostInfo& v : all)
+    for (const VHostInfo& v : broker_.vhost_infos())
         if (may_see(v.name)) out.push_back(vhost_json(v));
     return json_answer(200, out);
 }
 
 HttpResponse Call::users() {
+    const std::size_t n = path_.size();
+    if (n > 3) return not_found();
+    if (n == 2 && is("PUT")) return administrator() ? put_user(path_[1]) : not_authorised("Not administrator user");
+    if (n == 2 && is("DELETE"))
+        return administrator() ? delete_user(path_[1]) : not_authorised("Not administrator user");
+    if (!is("GET")) return method_not_allowed(n == 2 ? "HEAD, GET, PUT, DELETE, OPTIONS" : "HEAD, GET, OPTIONS");
     if (!administrator()) return not_authorised("Not administrator user");
-    if (path_.size() > 2) return not_found();
-    if (!is("GET")) return method_not_allowed("HEAD, GET, PUT, DELETE, OPTIONS");
-    json::array out;
-    for (const UserInfo& u : broker_.users()) {
-        if (path_.size() == 2 && u.name == path_[1]) return json_answer(200, user_json(u));
-        out.push_back(user_json(u));
+    const auto all = broker_.users();
+    if (n == 1) {
+        json::array out;
+        for (const UserInfo& u : all) out.push_back(user_json(u));
+        return json_answer(200, out);
     }
-    if (path_.size() == 2) return not_found();
-    return json_answer(200, out);
+    for (const UserInfo& u : all) {
+        if (u.name != path_[1]) continue;
+        if (n == 2) return json_answer(200, user_json(u));
+        if (path_[2] != "permissions") return not_found();
+        json::array out;
+        for (const PermissionInfo& p : broker_.permissions())
+            if (p.user == u.name) out.push_back(permission_json(p));
+        return json_answer(200, out);
+    }
+    return not_found();
 }
 
 HttpResponse Call::permissions() {
     if (!administrator()) return not_authorised("Not administrator user");
-    if (path_.size() != 1 && path_.size() != 3) return not_found();
-    if (!is("GET")) return method_not_allowed("HEAD, GET, PUT, DELETE, OPTIONS");
+    const std::size_t n = path_.size();
+    if (n != 1 && n != 3) return not_found();
+    if (n == 3 && is("PUT")) return put_permissions(path_[1], path_[2]);
+    if (n == 3 && is("DELETE")) return delete_permissions(path_[1], path_[2]);
+    if (!is("GET")) return method_not_allowed(n == 3 ? "HEAD, GET, PUT, DELETE, OPTIONS" : "HEAD, GET, OPTIONS");
     std::vector<PermissionInfo> all = broker_.permissions();
     std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) {
         return std::tie(a.vhost, a.user) < std::tie(b.vhost, b.user);
     });
     json::array out;
     for (const PermissionInfo& p : all) {
-        if (path_.size() == 3 && p.vhost == path_[1] && p.user == path_[2]) return json_answer(200, permission_json(p));
+        if (n == 3 && p.vhost == path_[1] && p.user == path_[2]) return json_answer(200, permission_json(p));
         out.push_back(permission_json(p));
     }
-    if (path_.size() == 3) return not_found();
+    if (n == 3) return not_found();
     return json_answer(200, out);
 }
 
 HttpResponse Call::exchanges() {
-    if (path_.size() > 3) return not_found();
-    if (!is("GET")) return path_.size() == 3 ? method_not_allowed("HEAD, GET, PUT, DELETE, OPTIONS") : not_found();
-    if (path_.size() == 1) return list(broker_.exchanges(), exchange_json);
-    if (!vhost_exists(path_[1])) return not_found();
-    if (!may_see(path_[1])) return not_authorised("User not authorised to access virtual host");
-    if (path_.size() == 2) return list(broker_.exchanges(path_[1]), exchange_json);
+    const std::size_t n = path_.size();
+    if (n == 4 && path_[3] == "publish") {
+        if (!is("POST")) return method_not_allowed("POST, OPTIONS");
+        return publish(path_[1], exchange_from_path(path_[2]));
+    }
+    if (n == 5 && path_[3] == "bindings" && (path_[4] == "source" || path_[4] == "destination")) {
+        if (!is("GET")) return method_not_allowed("HEAD, GET, OPTIONS");
+        if (auto refused = check_vhost(path_[1])) return *refused;
+        const std::string name = exchange_from_path(path_[2]);
+        if (!broker_.exchange(path_[1], name)) return not_found();
+        json::array out;
+        for (const BindingInfo& b : sorted(broker_.bindings(path_[1]))) {
+            const bool source = path_[4] == "source";
+            if (source ? b.source == name : (b.destination_type == "exchange" && b.destination == name))
+                out.push_back(binding_json(b));
+        }
+        return json_answer(200, out);
+    }
+    if (n > 3) return not_found();
+    if (n == 3 && is("PUT")) return put_exchange(path_[1], exchange_from_path(path_[2]));
+    if (n == 3 && is("DELETE")) return delete_exchange(path_[1], exchange_from_path(path_[2]));
+    if (!is("GET")) return method_not_allowed(n == 3 ? "HEAD, GET, PUT, DELETE, OPTIONS" : "HEAD, GET, OPTIONS");
+    if (n == 1) return list(broker_.exchanges(), exchange_json);
+    if (auto refused = check_vhost(path_[1])) return *refused;
+    if (n == 2) return list(broker_.exchanges(path_[1]), exchange_json);
     auto x = broker_.exchange(path_[1], exchange_from_path(path_[2]));
     return x ? json_answer(200, exchange_json(*x)) : not_found();
 }
 
+json::array Call::consumer_details(std::string_view vhost, std::string_view queue) const {
+    json::array out;
+    for (const ConsumerInfo& c : broker_.consumers(vhost))
+        if (c.queue == queue) out.push_back(consumer_json(c));
+    return out;
+}
+
+json::value Call::queue_json(const QueueInfo& q) const {
+    return json::object{{"name", q.name},
+                        {"vhost", q.vhost},
+                        {"type", q.type},
+                        {"durable", q.durable},
+                        {"auto_delete", q.auto_delete},
+                        {"exclusive", q.exclusive},
+                        {"arguments", detail::to_json(q.arguments)},
+                        {"state", "running"},
+                        {"messages", q.messages},
+                        {"messages_ready", q.messages_ready},
+                        {"messages_unacknowledged", q.messages_unacknowledged},
+                        {"message_bytes_ready", q.message_bytes_ready},
+                        {"consumers", q.consumers}};
+}
+
 HttpResponse Call::queues() {
-    if (path_.size() > 3) return not_found();
-    if (!is("GET")) return path_.size() == 3 ? method_not_allowed("HEAD, GET, PUT, DELETE, OPTIONS") : not_found();
-    if (path_.size() == 1) return list(broker_.queues(), queue_json);
-    if (!vhost_exists(path_[1])) return not_found();
-    if (!may_see(path_[1])) return not_authorised("User not authorised to access virtual host");
-    if (path_.size() == 2) return list(broker_.queues(path_[1]), queue_json);
+    const std::size_t n = path_.size();
+    if (n == 4) {
+        if (path_[3] == "get") {
+            if (!is("POST")) return method_not_allowed("POST, OPTIONS");
+            return get(path_[1], path_[2]);
+        }
+        if (path_[3] == "contents") {
+            if (!is("DELETE")) return method_not_allowed("DELETE, OPTIONS");
+            return purge_queue(path_[1], path_[2]);
+        }
+        if (path_[3] == "bindings") {
+            if (!is("GET")) return method_not_allowed("HEAD, GET, OPTIONS");
+            if (auto refused = check_vhost(path_[1])) return *refused;
+            if (!broker_.queue(path_[1], path_[2])) return not_found();
+            json::array out;
+            for (const BindingInfo& b : sorted(broker_.bindings(path_[1])))
+                if (b.destination_type == "queue" && b.destination == path_[2]) out.push_back(binding_json(b));
+            return json_answer(200, out);
+        }
+        return not_found();
+    }
+    if (n > 3) return not_found();
+    if (n == 3 && is("PUT")) return put_queue(path_[1], path_[2]);
+    if (n == 3 && is("DELETE")) return delete_queue(path_[1], path_[2]);
+    if (!is("GET")) return method_not_allowed(n == 3 ? "HEAD, GET, PUT, DELETE, OPTIONS" : "HEAD, GET, OPTIONS");
+    auto to_json = [this](const QueueInfo& q) { return queue_json(q); };
+    if (n == 1) return list(broker_.queues(), to_json);
+    if (auto refused = check_vhost(path_[1])) return *refused;
+    if (n == 2) return list(broker_.queues(path_[1]), to_json);
     auto q = broker_.queue(path_[1], path_[2]);
-    return q ? json_answer(200, queue_json(*q)) : not_found();
+    if (!q) return not_found();
+    json::value out = queue_json(*q);
+    out.get_object()["consumer_details"] = consumer_details(q->vhost, q->name);
+    return json_answer(200, out);
 }
 
 HttpResponse Call::bindings() {
-    if (path_.size() > 2) return not_found();
-    if (!is("GET")) return not_found();
-    if (path_.size() == 2) {
-        if (!vhost_exists(path_[1])) return not_found();
-        if (!may_see(path_[1])) return not_authorised("User not authorised to access virtual host");
+    const std::size_t n = path_.size();
+    if (n >= 5) return binding_route();
+    if (n > 2) return not_found();
+    if (!is("GET")) return method_not_allowed("HEAD, GET, OPTIONS");
+    if (n == 2)
+        if (auto refused = check_vhost(path_[1])) return *refused;
+    return list(sorted(broker_.bindings(n == 2 ? std::string_view(path_[1]) : std::string_view{})), binding_json);
+}
+
+HttpResponse Call::connections(std::string_view vhost) {
+    if (!is("GET")) return method_not_allowed("HEAD, GET, OPTIONS");
+    const auto sessions = server_.sessions();
+    json::array out;
+    for (const ConnectionInfo& c : broker_.connections()) {
+        if (!vhost.empty() && c.vhost != vhost) continue;
+        // A management user sees its own connections; administrators and monitoring users all.
+        if (!sees_all() && c.user != user_.name) continue;
+        const SessionStats* s = nullptr;
+        for (const SessionStats& candidate : sessions)
+            if (candidate.broker_id == c.id) s = &candidate;
+        if (!s) continue;  // the API's own direct connections are not listed
+        const protocol::ConnectionInfo& info = s->connection;
+        json::object props = detail::to_json(info.client_properties);
+        out.push_back(json::object{{"name", fmt::format("{} -> {}", s->remote, server_.listening_on())},
+                                   {"user", c.user},
+                                   {"vhost", c.vhost},
+                                   {"channels", c.channels},
+                                   {"protocol", "AMQP 0-9-1"},
+                                   {"auth_mechanism", info.mechanism},
+                                   {"user_provided_name", c.name},
+                                   {"state", "running"},
+                                   {"type", "network"},
+                                   {"ssl", false},
+                                   {"channel_max", info.channel_max},
+                                   {"frame_max", info.frame_max},
+                                   {"timeout", info.heartbeat},
+                                   {"peer_host", s->remote},
+                                   {"client_properties", std::move(props)}});
     }
-    std::vector<BindingInfo> all = broker_.bindings(path_.size() == 2 ? std::string_view(path_[1]) : std::string_view{});
-    std::stable_sort(all.begin(), all.end(), [](const BindingInfo& a, const BindingInfo& b) {
-        return std::tie(a.vhost, a.source, a.destination, a.routing_key) <
-               std::tie(b.vhost, b.source, b.destination, b.routing_key);
-    });
-    return list(all, binding_json);
+    return json_answer(200, out);
+}
+
+HttpResponse Call::channels(std::string_view vhost) {
+    if (!is("GET")) return method_not_allowed("HEAD, GET, OPTIONS");
+    json::array out;
+    for (const ChannelInfo& c : broker_.channels()) {
+        if (!vhost.empty() && c.vhost != vhost) continue;
+        if (!sees_all() && c.user != user_.name) continue;
+        out.push_back(json::object{{"name", fmt::format("connection {} ({})", c.connection, c.number)},
+                                   {"number", c.number},
+                                   {"user", c.user},
+                                   {"vhost", c.vhost},
+                                   {"consumer_count", c.consumer_count},
+                                   {"prefetch_count", c.prefetch_count},
+                                   {"global_prefetch_count", c.global_prefetch_count},
+                                   {"confirm", c.confirm},
+                                   {"transactional", c.transactional},
+                                   {"state", "running"},
+                                   {"messages_unacknowledged", c.messages_unacknowledged},
+                                   {"messages_unconfirmed", 0},
+                                   {"messages_uncommitted", c.messages_uncommitted},
+                                   {"acks_uncommitted", c.acks_uncommitted}});
+    }
+    return json_answer(200, out);
+}
+
+HttpResponse Call::consumers() {
+    if (!is("GET")) return method_not_allowed("HEAD, GET, OPTIONS");
+    std::string_view vhost;
+    if (path_.size() == 2) {
+        vhost = path_[1];
+        if (auto refused = check_vhost(vhost)) return *refused;
+    }
+    json::array out;
+    for (const ConsumerInfo& c : broker_.consumers(vhost))
+        if (may_see(c.vhost)) out.push_back(consumer_json(c));
+    return json_answer(200, out);
 }
 
 HttpResponse Call::definitions() {
@@ -378,10 +593,12 @@ HttpResponse Call::definitions() {
             return error_answer(400, "bad_request", json::parse(e.reason()));
         }
         server_.broker_touched();
-        return HttpResponse{204, "", "", {}};
+        return no_content();
     }
     return method_not_allowed("HEAD, GET, POST, OPTIONS");
 }
+
+namespace {
 
 /// The user of a Basic Authorization header, or why there is none.
 std::optional<UserInfo> authenticate(Server& server, const HttpRequest& r, HttpResponse& refusal) {
@@ -417,7 +634,10 @@ HttpResponse console_file(std::string_view path) {
 
 }  // namespace
 
+}  // namespace management
+
 HttpResponse ManagementApi::handle(const HttpRequest& request) {
+    using namespace management;
     const auto question = request.target.find('?');
     const std::string_view path = std::string_view(request.target).substr(0, question);
     const std::string query = question == std::string::npos ? "" : request.target.substr(question + 1);

@@ -321,6 +321,7 @@ SessionStats Session::stats() const {
     s.reading = read_armed_;
     s.deliveries_paused = conn_.deliveries_paused();
     s.blocked = conn_.blocked();
+    s.connection = conn_.engine().info();
     return s;
 }
 

@@ -299,3 +299,21 @@ TEST_CASE("quorum: x-expires is looked at on the queue's 5-second ticks; only ge
     h.broker.advance(1ms);
     CHECK_FALSE(h.has_queue("got"));
 }
+
+TEST_CASE("quorum: queue.delete with if-unused or if-empty is refused with 540, which closes the connection") {
+    // Recorded on 3.10.8 with pika: if-unused is named when both flags are set.
+    Fixture f;
+    require_error(f.h.methods.queue_delete(f.ch, {.queue = "q", .if_unused = true, .if_empty = true}),
+                  ReplyCode::NotImplemented,
+                  "NOT_IMPLEMENTED - cannot delete queue 'q' in vhost '/'. queue.delete operations with if-unused "
+                  "flag set are not supported by quorum queues");
+    auto& c2 = f.h.connect();
+    const ChannelRef ch2 = f.h.channel(c2);
+    require_error(f.h.methods.queue_delete(ch2, {.queue = "q", .if_empty = true}), ReplyCode::NotImplemented,
+                  "NOT_IMPLEMENTED - cannot delete queue 'q' in vhost '/'. queue.delete operations with if-empty "
+                  "flag set are not supported by quorum queues");
+    auto& c3 = f.h.connect();
+    const ChannelRef ch3 = f.h.channel(c3);
+    REQUIRE(f.h.methods.queue_delete(ch3, {.queue = "q"}));
+    REQUIRE(f.h.broker.queues().empty());
+}

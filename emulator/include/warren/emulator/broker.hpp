@@ -91,6 +91,10 @@ public:
     /// the client side finds the connection lost. Returns how many were cut.
     std::size_t cut_connection(std::string_view name);
     std::vector<ConnectionInfo> connections() const;
+    /// Every open channel, by connection and number.
+    std::vector<ChannelInfo> channels() const;
+    /// The consumers of one vhost's queues, or of every vhost's.
+    std::vector<ConsumerInfo> consumers(std::string_view vhost = {}) const;
 
     // ---- inspection (an empty vhost means every vhost) ----
     std::vector<QueueInfo> queues(std::string_view vhost = {}) const;
@@ -106,15 +110,28 @@ public:
     /// Adds the vhost (nothing when it exists) and lets every user use it, as a test that
     /// adds one expects.
     void add_vhost(std::string name);
+    /// Adds the vhost with its description and tags, or changes them when it exists, as PUT
+    /// /api/vhosts/{name} does; a new vhost gives `creator` (when it is a user) full
+    /// permissions in it. Returns whether the vhost is new.
+    bool add_vhost(const VHostInfo& info, std::string_view creator);
+    /// Deletes the vhost with everything in it: its connections are closed with 320
+    /// CONNECTION_FORCED "vhost '<name>' is deleted", its permissions go. False when there is
+    /// no such vhost.
+    bool delete_vhost(std::string_view name);
     std::vector<std::string> vhosts() const;
     std::vector<VHostInfo> vhost_infos() const;
     /// Adds the user, or changes its password and tags.
     void add_user(BrokerUser user);
     std::vector<UserInfo> users() const;
+    /// Deletes the user and its permissions; its connections are closed with 320
+    /// CONNECTION_FORCED "user '<name>' is deleted". False when there is no such user.
+    bool delete_user(std::string_view name);
     /// Sets a user's permissions in a vhost (both must exist: std::invalid_argument).
     void set_permissions(PermissionInfo permissions);
     /// In one vhost, or every vhost when `vhost` is empty.
     std::vector<PermissionInfo> permissions(std::string_view vhost = {}) const;
+    /// Removes a user's permissions in a vhost; false when it had none.
+    bool clear_permissions(std::string_view vhost, std::string_view user);
     bool authenticate(std::string_view user, std::string_view password) const;
 
     // ---- definitions (RabbitMQ's definitions.json) ----

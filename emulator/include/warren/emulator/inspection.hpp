@@ -46,6 +46,38 @@ struct ConnectionInfo {
     std::size_t channels = 0;
 };
 
+/// A channel of a connection, as /api/channels shows it.
+struct ChannelInfo {
+    std::uint64_t connection = 0;  // ConnectionInfo::id
+    std::uint16_t number = 0;
+    std::string vhost;
+    std::string user;
+    std::size_t consumer_count = 0;
+    /// basic.qos: per consumer (global=false) and per channel (global=true).
+    std::uint32_t prefetch_count = 0;
+    std::uint32_t global_prefetch_count = 0;
+    bool confirm = false;
+    bool transactional = false;
+    std::size_t messages_unacknowledged = 0;
+    /// Publishes and acknowledgements waiting for tx.commit.
+    std::size_t messages_uncommitted = 0;
+    std::size_t acks_uncommitted = 0;
+};
+
+/// A consumer, as /api/consumers shows it.
+struct ConsumerInfo {
+    std::string vhost;
+    std::string queue;
+    std::string consumer_tag;
+    std::uint64_t connection = 0;
+    std::uint16_t channel = 0;
+    std::string user;
+    bool ack_required = true;
+    bool exclusive = false;
+    std::uint32_t prefetch_count = 0;
+    FieldTable arguments = {};
+};
+
 struct BindingInfo {
     std::string vhost;
     std::string source;

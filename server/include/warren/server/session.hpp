@@ -53,6 +53,8 @@ struct SessionStats {
     bool reading = false;             // a read is armed (not paused)
     bool deliveries_paused = false;
     bool blocked = false;             // by the memory alarm
+    /// As negotiated (connection.start-ok, tune-ok): what /api/connections shows.
+    protocol::ConnectionInfo connection = {};
 };
 
 class Session final : public std::enable_shared_from_this<Session>, private ConnectionOwner {
