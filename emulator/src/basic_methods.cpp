@@ -21,6 +21,7 @@ Status basic_publish(Model& model, ChannelState& ch, const BasicPublish& m, Mess
     VHost& v = *ch.connection->vhost;
     const MethodId mid = method::basic_publish;
     if (m.immediate) return AmqpError::make(ReplyCode::NotImplemented, mid, "immediate=true");
+    if (auto refused = model.check_access(ch, Access::Write, "exchange", m.exchange, mid)) return *refused;
     auto target = model.publish_target(v, m.exchange);
     if (!target) return target.error();
     BasicProperties& props = message.properties;
@@ -91,6 +92,7 @@ Result<std::optional<GetOk>> basic_get(Model& model, ChannelState& ch, std::stri
     const MethodId mid = method::basic_get;
     auto name = model.expand_queue_name(ch, queue, mid);
     if (!name) return name.error();
+    if (auto refused = model.check_access(ch, Access::Read, "queue", name.value(), mid)) return *refused;
     auto found = model.queue_for_use(ch, name.value(), mid);
     if (!found) return found.error();
     Queue& q = *found.value();
@@ -135,6 +137,7 @@ Result<std::string> basic_consume(Model& model, ChannelState& ch, const BasicCon
     }
     auto name = model.expand_queue_name(ch, m.queue, mid);
     if (!name) return name.error();
+    if (auto refused = model.check_access(ch, Access::Read, "queue", name.value(), mid)) return *refused;
     auto found = model.queue_for_use(ch, name.value(), mid);
     if (!found) return found.error();
     Queue& q = *found.value();

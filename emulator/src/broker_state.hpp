@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <random>
+#include <regex>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -135,6 +136,8 @@ public:
     std::mt19937_64 random;
     std::vector<User> users;
     std::vector<PermissionInfo> permissions;
+    /// The permission expressions compiled so far (access.cpp), by their text.
+    std::unordered_map<std::string, std::optional<std::regex>> permission_patterns;
     /// Imported global runtime parameters (cluster_name, ...), kept as name and JSON text so
     /// that exported definitions give them back.
     std::vector<std::pair<std::string, std::string>> global_parameters;

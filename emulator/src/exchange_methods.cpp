@@ -34,6 +34,7 @@ Status exchange_declare(Model& model, ChannelState& ch, const ExchangeDeclare& m
                                  verdict, m.type);
     }
     if (name.empty()) return default_exchange_refused(mid);
+    if (auto refused = model.check_access(ch, Access::Configure, "exchange", name, mid)) return *refused;
     Exchange* x = model.find_exchange(v, name);
     if (!x) {
         if (has_reserved_prefix(name))
@@ -44,6 +45,12 @@ Status exchange_declare(Model& model, ChannelState& ch, const ExchangeDeclare& m
             return AmqpError::format(ReplyCode::PreconditionFailed, mid,
                                      "invalid type '{}' for arg 'alternate-exchange' in {}",
                                      rabbit_type_name(ae->type()), rs("exchange", name, v));
+        // An alternate exchange: the declarer reads this exchange and writes to that one.
+        if (const FieldValue* ae = m.arguments.find("alternate-exchange")) {
+            if (auto refused = model.check_access(ch, Access::Read, "exchange", name, mid)) return *refused;
+            if (auto refused = model.check_access(ch, Access::Write, "exchange", ae->as_string(), mid))
+                return *refused;
+        }
         auto created = std::make_unique<Exchange>(name, std::move(type), m.durable,
                                                   m.auto_delete, m.internal, m.arguments);
         v.exchanges.emplace(name, std::move(created));
@@ -73,6 +80,7 @@ Status exchange_delete(Model& model, ChannelState& ch, const ExchangeDelete& m) 
     if (has_reserved_prefix(name))
         return AmqpError::format(ReplyCode::AccessRefused, mid, "deletion of system {} not allowed",
                                  rs("exchange", name, v));
+    if (auto refused = model.check_access(ch, Access::Configure, "exchange", name, mid)) return *refused;
     Exchange* x = model.find_exchange(v, name);
     if (!x) return {};
     if (m.if_unused && !x->bindings().empty())
@@ -85,6 +93,9 @@ Status exchange_delete(Model& model, ChannelState& ch, const ExchangeDelete& m) 
 Status exchange_bind(Model& model, ChannelState& ch, const ExchangeBind& m) {
     VHost& v = *ch.connection->vhost;
     const MethodId mid = method::exchange_bind;
+    // rabbit_channel:binding_action/10: write on the destination, read on the source.
+    if (auto refused = model.check_access(ch, Access::Write, "exchange", strip_cr_lf(m.destination), mid)) return *refused;
+    if (auto refused = model.check_access(ch, Access::Read, "exchange", strip_cr_lf(m.source), mid)) return *refused;
     auto target = model.resolve_binding(v, strip_cr_lf(m.source), strip_cr_lf(m.destination), false,
                                         true, mid);
     if (!target) return target.error();
@@ -94,6 +105,9 @@ Status exchange_bind(Model& model, ChannelState& ch, const ExchangeBind& m) {
 Status exchange_unbind(Model& model, ChannelState& ch, const ExchangeBind& m) {
     VHost& v = *ch.connection->vhost;
     const MethodId mid = method::exchange_unbind;
+    // rabbit_channel:binding_action/10: write on the destination, read on the source.
+    if (auto refused = model.check_access(ch, Access::Write, "exchange", strip_cr_lf(m.destination), mid)) return *refused;
+    if (auto refused = model.check_access(ch, Access::Read, "exchange", strip_cr_lf(m.source), mid)) return *refused;
     auto target = model.resolve_binding(v, strip_cr_lf(m.source), strip_cr_lf(m.destination), false,
                                         false, mid);
     if (!target) return target.error();

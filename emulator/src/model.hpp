@@ -66,12 +66,22 @@ std::vector<std::string> header_routes(const FieldTable& headers);
 inline constexpr std::string_view reply_to_queue = "amq.rabbitmq.reply-to";
 inline constexpr std::string_view reply_to_prefix = "amq.rabbitmq.reply-to.";
 
+/// What a user's permissions in a vhost allow on a resource (rabbit_access_control).
+enum class Access { Configure, Write, Read };
+
 class Model {
 public:
     explicit Model(BrokerState& s) : s_(s) {}
 
     BrokerState& state() noexcept { return s_; }
     TimePoint now() const { return s_.clock->now(); }
+
+    // ---- permissions (access.cpp) --------------------------------------------------------
+    /// 403 ACCESS_REFUSED "access to <kind> '<name>' in vhost '<v>' refused for user '<u>'"
+    /// when the channel's user may not `access` the resource; nullopt when it may. The
+    /// default exchange is checked as "amq.default".
+    std::optional<AmqpError> check_access(const ChannelState& ch, Access access, std::string_view kind,
+                                          std::string_view name, MethodId m);
 
     // ---- lookup (model.cpp) ------------------------------------------------------------
     Exchange* find_exchange(VHost& v, std::string_view name);

@@ -54,6 +54,7 @@ Result<QueueDeclareOk> queue_declare(Model& model, ChannelState& ch, const Queue
         return AmqpError::format(ReplyCode::AccessRefused, mid,
                                  "queue name '{}' contains reserved prefix 'amq.*'", name);
     }
+    if (auto refused = model.check_access(ch, Access::Configure, "queue", name, mid)) return *refused;
     // Exclusive queues are never durable (rabbit_channel: Durable andalso not Exclusive).
     const bool durable = m.durable && !m.exclusive;
     const ConnectionId owner = m.exclusive ? me : 0;
@@ -68,6 +69,11 @@ Result<QueueDeclareOk> queue_declare(Model& model, ChannelState& ch, const Queue
                                             "queue", name, v, mid))
             return *e;
         return answer(*q);
+    }
+    // A new queue that dead-letters: its declarer reads it and writes to the exchange.
+    if (const FieldValue* dlx = m.arguments.find("x-dead-letter-exchange"); dlx && dlx->is_string()) {
+        if (auto refused = model.check_access(ch, Access::Read, "queue", name, mid)) return *refused;
+        if (auto refused = model.check_access(ch, Access::Write, "exchange", dlx->as_string(), mid)) return *refused;
     }
     // A new queue's arguments are validated (rabbit_channel, then rabbit_amqqueue:declare/6);
     // an existing queue's are only compared, above.
@@ -100,6 +106,9 @@ Status queue_bind(Model& model, ChannelState& ch, const QueueBind& m) {
     auto expanded = model.expand_queue_name(ch, m.queue, mid);
     if (!expanded) return expanded.error();
     const std::string queue_name = strip_cr_lf(expanded.value());
+    // rabbit_channel:binding_action/10: write on the destination, read on the source.
+    if (auto refused = model.check_access(ch, Access::Write, "queue", queue_name, mid)) return *refused;
+    if (auto refused = model.check_access(ch, Access::Read, "exchange", strip_cr_lf(m.exchange), mid)) return *refused;
     const std::string key = bind_key(m, queue_name);
     auto target = model.resolve_binding(v, strip_cr_lf(m.exchange), queue_name, true, true, mid);
     if (!target) return target.error();
@@ -112,6 +121,9 @@ Status queue_unbind(Model& model, ChannelState& ch, const QueueBind& m) {
     auto expanded = model.expand_queue_name(ch, m.queue, mid);
     if (!expanded) return expanded.error();
     const std::string queue_name = strip_cr_lf(expanded.value());
+    // rabbit_channel:binding_action/10: write on the destination, read on the source.
+    if (auto refused = model.check_access(ch, Access::Write, "queue", queue_name, mid)) return *refused;
+    if (auto refused = model.check_access(ch, Access::Read, "exchange", strip_cr_lf(m.exchange), mid)) return *refused;
     auto target = model.resolve_binding(v, strip_cr_lf(m.exchange), queue_name, true, false, mid);
     if (!target) return target.error();
     if (!target.value()) return {};
@@ -122,6 +134,7 @@ Result<std::uint32_t> queue_purge(Model& model, ChannelState& ch, std::string_vi
     const MethodId mid = method::queue_purge;
     auto name = model.expand_queue_name(ch, queue, mid);
     if (!name) return name.error();
+    if (auto refused = model.check_access(ch, Access::Read, "queue", strip_cr_lf(name.value()), mid)) return *refused;
     auto q = model.queue_for_use(ch, name.value(), mid);
     if (!q) return q.error();
     if (q.value()->rules().log)
@@ -135,6 +148,7 @@ Result<std::uint32_t> queue_delete(Model& model, ChannelState& ch, const QueueDe
     const MethodId mid = method::queue_delete;
     auto name = model.expand_queue_name(ch, m.queue, mid);
     if (!name) return name.error();
+    if (auto refused = model.check_access(ch, Access::Configure, "queue", strip_cr_lf(name.value()), mid)) return *refused;
     Queue* q = model.find_queue(v, strip_cr_lf(name.value()));
     if (!q) return std::uint32_t{0};
     if (owned_elsewhere(*q, ch.connection->id)) return resource_locked(*q, v, mid);

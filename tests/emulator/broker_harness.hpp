@@ -96,10 +96,10 @@ public:
         ChannelId next_channel = 1;
     };
 
-    /// A connection to vhost "/" as guest.
-    Connection& connect() {
+    /// A connection to vhost "/" as guest, or to `vhost` as `user`.
+    Connection& connect(std::string_view vhost = "/", std::string_view user = "guest") {
         auto& c = connections_.emplace_back(std::make_unique<Connection>());
-        auto id = methods.open_connection("/", "guest", c->sink);
+        auto id = methods.open_connection(vhost, user, c->sink);
         REQUIRE(id.ok());
         c->id = id.value();
         return *c;
