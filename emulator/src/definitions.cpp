@@ -437,7 +437,7 @@ void apply(BrokerState& s, Plan& plan) {
     for (PermissionInfo& p : plan.permissions) s.set_permission(p);
     for (auto& [name, value] : plan.global_parameters) {
         auto it = std::find_if(s.global_parameters.begin(), s.global_parameters.end(),
-                               [&](const auto& p) { return p.first == name; });
+                               [&name = name](const auto& p) { return p.first == name; });
         if (it == s.global_parameters.end()) s.global_parameters.emplace_back(name, value);
         else it->second = value;
     }

@@ -111,7 +111,7 @@ void Model::resume_deliveries(ConnectionState& conn) {
     for (auto& [name, q] : conn.vhost->queues) {
         bool moved = false;
         for (auto& [id, ch] : conn.channels)
-            moved |= q->consumers().unblock(ch.get(), [&](const Consumer* c) {
+            moved |= q->consumers().unblock(ch.get(), [&q = q](const Consumer* c) {
                 return c->credit_exhausted() || q->channel_suspended(c->channel);
             });
         // A stream's readers are never blocked: each just stopped where the sink refused.
