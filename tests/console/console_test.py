@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
 """Headless-Chromium test of the warren web console (server/management/console).
 
-    python3 tests/console/console_test.py --url http://127.0.0.1:15672 [--screenshots DIR]
+    python3 tests/console/console_test.py --url http://127.0.0.1:15672 [--screenshots DIR] [--warren]
 
 The server at --url must serve the console at / and the management API under
-/api.  The test makes its own vhost through the API, logs in through the
-console's form, checks what each page shows, optionally saves a PNG of each
-page, and deletes its vhost.  Exit 0 when every check passed, 1 otherwise
-(each failure names the page and the text that was missing).
+/api.  The test makes its own vhost through the API, opens one AMQP connection
+with consumers (its own small client), logs in through the console's form,
+checks what each page shows, optionally saves a PNG of each page, and deletes
+its vhost.  Exit 0 when every check passed, 1 otherwise (each failure names the
+page and the text that was missing).  tests/console/run.sh runs it against a
+warren-server binary it starts on free ports.
 
 Chromium is driven over the DevTools protocol (--remote-debugging-port) with a
 small stdlib websocket client: unlike --dump-dom this logs in through the real
@@ -19,6 +21,7 @@ import argparse
 import base64
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -90,8 +93,8 @@ def make_state(api):
                                  ('ct.topic', 'ct.errors', '*.error', {}), ('ct.ae', 'ct.unrouted', '', {}),
                                  ('ct.headers', 'ct.red', '', {'x-match': 'all', 'color': 'red', 'size': 'big'})]:
         api.must('POST', f'bindings/{v}/e/{ex}/q/{queue}', {'routing_key': key, 'arguments': args})
-    for ex, key, payload, props in [
-            ('ct.direct', 'order.created', 'order 1', {}), ('ct.direct', 'order.created', 'order 2', {}),
+    orders = [('ct.direct', 'order.created', f'order {i}', {}) for i in range(1, ORDERS + 1)]
+    for ex, key, payload, props in orders + [
             ('ct.topic', 'order.shipped', 'shipped 1', {}), ('ct.topic', 'disk.error', 'disk full', {}),
             ('ct.headers', '', 'red and big', {'headers': {'color': 'red', 'size': 'big'},
                                                'content_type': 'text/plain', 'delivery_mode': 2}),
@@ -102,7 +105,37 @@ def make_state(api):
             raise Fail(f'setup: publishing {payload!r} to {ex} was not routed: {r}')
 
 
-EXPECTED_DEPTHS = {'ct.orders': 2, 'ct.audit': 1, 'ct.errors': 1, 'ct.red': 1, 'ct.unrouted': 1, 'ct.temp': 0}
+# The numbers are all different where they sit side by side, so that a page that shows one
+# count in another's place fails: 7 orders, a worker with prefetch 4 on channel 1 holds 4 of them
+# unacknowledged; channel 2 has two competing consumers on the empty ct.temp.
+ORDERS, PREFETCH = 7, 4
+CONSUMER_TAG, TEMP_TAGS = 'ct.orders-worker', ('ct.temp-a', 'ct.temp-b')
+# (ready, unacked, consumers) per queue once the consumers are up
+EXPECTED = {'ct.orders': (ORDERS - PREFETCH, PREFETCH, 1), 'ct.audit': (1, 0, 0), 'ct.errors': (1, 0, 0), 'ct.red': (1, 0, 0),
+            'ct.unrouted': (1, 0, 0), 'ct.temp': (0, 0, 2)}
+
+
+def start_consumer(api, base, amqp_port, user, password, timeout):
+    """One connection: on channel 1 a consumer on ct.orders with prefetch 4 that never acks; on
+    channel 2 two consumers on ct.temp."""
+    if not amqp_port:
+        listeners = api.must('GET', 'overview').get('listeners') or []
+        amqp_port = next((l.get('port') for l in listeners if l.get('protocol') == 'amqp'), None)
+        if not amqp_port:
+            raise Fail(f'setup: no amqp listener in GET /api/overview ({listeners}); pass --amqp-port')
+    consumer = AmqpConsumer(urllib.parse.urlparse(base).hostname, int(amqp_port), VHOST, user, password, timeout)
+    try:
+        consumer.consume(1, 'ct.orders', CONSUMER_TAG, PREFETCH)
+        bodies = [consumer.delivery(1) for _ in range(PREFETCH)]
+        if bodies != [f'order {i}' for i in range(1, PREFETCH + 1)]:
+            raise Fail(f'setup: the consumer on ct.orders received {bodies}, expected the first {PREFETCH} orders in order')
+        consumer.open_channel(2)
+        for tag in TEMP_TAGS:
+            consumer.consume(2, 'ct.temp', tag, 0)
+    except Exception:
+        consumer.close()
+        raise
+    return consumer, int(amqp_port)
 
 
 def wait_depths(api, timeout):
@@ -110,11 +143,124 @@ def wait_depths(api, timeout):
     deadline, seen = time.time() + timeout, None
     while time.time() < deadline:
         _, qs = api.call('GET', f'queues/{q(VHOST)}')
-        seen = {x['name']: x.get('messages') for x in qs or []}
-        if all(seen.get(n) == d for n, d in EXPECTED_DEPTHS.items()):
+        seen = {x['name']: (x.get('messages_ready'), x.get('messages_unacknowledged'), x.get('consumers')) for x in qs or []}
+        if all(seen.get(n) == d for n, d in EXPECTED.items()):
             return
         time.sleep(0.5)
-    raise Fail(f'setup: the API did not report the expected queue depths {EXPECTED_DEPTHS} within {timeout}s (saw {seen})')
+    raise Fail(f'setup: the API did not report the expected (ready, unacked, consumers) {EXPECTED} within {timeout}s (saw {seen})')
+
+
+# ---- a minimal AMQP 0-9-1 consumer (enough for the console to show a connection, a channel,
+# a consumer and an unacknowledged message) ---------------------------------------
+FRAME_END = 0xCE
+
+
+def shortstr(s):
+    b = s.encode()
+    return struct.pack('>B', len(b)) + b
+
+
+def longstr(b):
+    return struct.pack('>I', len(b)) + b
+
+
+def table_of_strings(d):
+    raw = b''.join(shortstr(k) + b'S' + longstr(v.encode()) for k, v in d.items())
+    return longstr(raw)
+
+
+class AmqpConsumer:
+    """Connects with PLAIN, opens channels and consumes with manual acks and a prefetch limit, so
+    that a known number of messages stays unacknowledged while the pages are checked. It never acks."""
+
+    def __init__(self, host, port, vhost, user, password, timeout):
+        self.sock = socket.create_connection((host, port), timeout=timeout)
+        self.buf = b''
+        self.sock.sendall(b'AMQP\x00\x00\x09\x01')
+        self.expect(0, 10, 10)   # connection.start
+        props = table_of_strings({'product': 'console-test', 'version': '1.0',
+                                  'connection_name': 'console-test consumer'})
+        self.method(0, 10, 11, props + shortstr('PLAIN') + longstr(f'\0{user}\0{password}'.encode()) + shortstr('en_US'))
+        tune = self.expect(0, 10, 30)   # connection.tune: channel-max, frame-max, heartbeat
+        channel_max, frame_max, _ = struct.unpack('>HIH', tune[:8])
+        self.method(0, 10, 31, struct.pack('>HIH', channel_max, frame_max, 0))   # no heartbeats
+        self.method(0, 10, 40, shortstr(vhost) + shortstr('') + b'\x00')
+        self.expect(0, 10, 41)
+        self.open_channel(1)
+
+    def open_channel(self, channel):
+        self.method(channel, 20, 10, shortstr(''))
+        self.expect(channel, 20, 11)
+
+    def consume(self, channel, queue, tag, prefetch):
+        """basic.qos (prefetch 0: no limit), then basic.consume with manual acks."""
+        self.method(channel, 60, 10, struct.pack('>IHB', 0, prefetch, 0))
+        self.expect(channel, 60, 11)
+        self.method(channel, 60, 20, struct.pack('>H', 0) + shortstr(queue) + shortstr(tag) + b'\x00' + struct.pack('>I', 0))
+        self.expect(channel, 60, 21)
+
+    def delivery(self, channel):
+        """The next basic.deliver's body."""
+        self.expect(channel, 60, 60)
+        ftype, _, payload = self.frame()
+        if ftype != 2:
+            raise Fail(f'amqp: expected a content header, got frame type {ftype}')
+        size = struct.unpack('>Q', payload[4:12])[0]
+        body = b''
+        while len(body) < size:
+            ftype, _, payload = self.frame()
+            if ftype != 3:
+                raise Fail(f'amqp: expected a content body, got frame type {ftype}')
+            body += payload
+        return body.decode(errors='replace')
+
+    def method(self, channel, cls, mid, args):
+        payload = struct.pack('>HH', cls, mid) + args
+        self.sock.sendall(struct.pack('>BHI', 1, channel, len(payload)) + payload + bytes([FRAME_END]))
+
+    def frame(self):
+        while True:
+            if len(self.buf) >= 7:
+                ftype, channel, size = struct.unpack('>BHI', self.buf[:7])
+                if len(self.buf) >= 8 + size:
+                    payload, end = self.buf[7:7 + size], self.buf[7 + size]
+                    self.buf = self.buf[8 + size:]
+                    if end != FRAME_END:
+                        raise Fail('amqp: bad frame end')
+                    if ftype == 8:   # heartbeat
+                        continue
+                    return ftype, channel, payload
+            try:
+                chunk = self.sock.recv(65536)
+            except socket.timeout:
+                raise Fail('amqp: the server did not answer')
+            if not chunk:
+                raise Fail('amqp: the server closed the connection')
+            self.buf += chunk
+
+    def expect(self, channel, cls, mid):
+        ftype, ch, payload = self.frame()
+        got = struct.unpack('>HH', payload[:4]) if ftype == 1 and len(payload) >= 4 else None
+        if got in ((10, 50), (20, 40)):   # connection.close / channel.close: say why
+            code = struct.unpack('>H', payload[4:6])[0]
+            raise Fail(f'amqp: the server closed with {code} {payload[7:7 + payload[6]].decode(errors="replace")}')
+        if ftype != 1 or ch != channel or got != (cls, mid):
+            raise Fail(f'amqp: expected method {cls}.{mid} on channel {channel}, got frame type {ftype} channel {ch} method {got}')
+        return payload[4:]
+
+    def close(self):
+        try:
+            self.method(0, 10, 50, struct.pack('>H', 200) + shortstr('console test done') + struct.pack('>HH', 0, 0))
+            while True:   # deliveries may still be in flight before close-ok
+                ftype, ch, payload = self.frame()
+                if ftype == 1 and ch == 0 and payload[:4] == struct.pack('>HH', 10, 51):
+                    break
+        except (Fail, OSError):
+            pass
+        try:
+            self.sock.close()
+        except OSError:
+            pass
 
 
 # ---- a minimal websocket client (RFC 6455, text frames, client-side masking) --
@@ -295,6 +441,18 @@ class Contains(str):
     """A table cell that must contain this text (a plain str must equal the cell)."""
 
 
+class Matches(str):
+    """A table cell that this regular expression must match in full."""
+
+
+def cell_ok(cell, want):
+    if isinstance(want, Contains):
+        return want.lower() in cell.lower()
+    if isinstance(want, Matches):
+        return re.fullmatch(want, cell) is not None
+    return cell == want
+
+
 TABLES_JS = '''(() => [...document.querySelectorAll(%s)].map(t => {
   const heads = t.tHead ? [...t.tHead.rows[0].cells].map(c => c.innerText.trim()) : [];
   return [...t.tBodies[0].rows].map(r => Object.fromEntries([...r.cells].map((c, i) => [heads[i], c.innerText.replace(/\\s+/g, ' ').trim()])));
@@ -306,8 +464,14 @@ class Console:
         self.b, self.base, self.timeout, self.page = browser, base, timeout, 'start'
 
     def open(self, route):
+        """Shows route with the previous page's content gone first, so that no check can pass on
+        what the page before it showed; waits until the console has started rendering route."""
         self.page = route
-        self.b.js(f'location.hash = {json.dumps(route)}')
+        self.b.js(f'''(() => {{ const m = document.getElementById('main'); m.replaceChildren(); delete m.dataset.route;
+            if (location.hash === {json.dumps(route)}) window.dispatchEvent(new HashChangeEvent('hashchange'));
+            else location.hash = {json.dumps(route)}; }})()''')
+        self.poll(lambda: (self.b.js("document.getElementById('main').dataset.route === location.hash"),
+                           'the console did not render the route'), 'the page did not open')
 
     def poll(self, fn, what):
         deadline, last = time.time() + self.timeout, None
@@ -334,14 +498,34 @@ class Console:
         expr = TABLES_JS % json.dumps(selector + ' table')
 
         def match(r):
-            return all(k in r and (w.lower() in r[k].lower() if isinstance(w, Contains) else r[k] == w)
-                       for k, w in want.items())
+            return all(k in r and cell_ok(r[k], w) for k, w in want.items())
 
         def check():
             rows = self.b.js(expr) or []
             hit = next((r for r in rows if match(r)), None)
             return hit is not None, hit if hit else f'no table row with {dict(want)}; rows: {rows[:12]}'
         return self.poll(check, f'missing table row {dict(want)}')
+
+    def fields(self, want, selector='main'):
+        """The dt/dd pairs of the first key/value list under selector must include want."""
+        expr = (f"(() => {{ const d = document.querySelector({json.dumps(selector + ' dl.kv')}); return d ? Object.fromEntries("
+                "[...d.querySelectorAll(':scope > dt')].map(t => [t.innerText.trim(), "
+                "t.nextElementSibling.innerText.replace(/\\s+/g, ' ').trim()])) : {}; })()")
+
+        def check():
+            got = self.b.js(expr) or {}
+            bad = {k: got.get(k) for k, v in want.items() if got.get(k) != v}
+            return not bad, f'expected {want}, differing: {bad}'
+        self.poll(check, 'wrong values in the key/value list')
+
+    def exact_column(self, column, values, selector='main'):
+        """The cells of column, over the tables under selector that have it, are exactly values (any order)."""
+        expr = TABLES_JS % json.dumps(selector + ' table')
+
+        def check():
+            got = sorted(r[column] for r in self.b.js(expr) or [] if column in r)
+            return got == sorted(values), f'column {column!r} has {got}, expected {sorted(values)}'
+        self.poll(check, f'wrong rows in column {column!r}')
 
     def set(self, elem_id, value):
         self.poll(lambda: (self.b.js(f'!!document.getElementById({json.dumps(elem_id)})'), f'no element #{elem_id}'),
@@ -366,7 +550,10 @@ def check_login(c, base):
     c.set('login-password', 'certainly-not-the-password')
     c.click('login-submit')
     c.text('HTTP 401', selector='#login-message')
-    return 'the login form shows; a wrong password gives the 401 message'
+    bg = c.b.js("getComputedStyle(document.getElementById('top')).backgroundColor")
+    if bg != 'rgb(32, 36, 44)':
+        raise Fail(f'page login: the header is not styled (background {bg!r}): console.css was not served or not applied')
+    return 'the login form shows; a wrong password gives the 401 message; console.css applies'
 
 
 def login(c, user, password):
@@ -376,30 +563,83 @@ def login(c, user, password):
     c.poll(lambda: (c.b.js("document.getElementById('login').hidden"), 'still on the login form'), 'login with the right password failed')
 
 
-def check_overview(c, api):
+TILES_JS = '''Object.fromEntries([...document.querySelectorAll('main .tile')].map(t =>
+  [t.querySelector('.tile-label').innerText.trim(), t.querySelector('.tile-num').innerText.trim()]))'''
+
+
+def check_overview(c, api, amqp_port):
     ov = api.must('GET', 'overview')
     version = ov.get('product_version') or ov.get('rabbitmq_version')
     c.open('#/overview')
-    c.text('Overview', version, ov.get('management_version', ''), 'Connections', 'Queues', 'Exchanges', 'Listeners', 'guest')
-    return f'version {version}, totals, listeners, connections'
+    c.text('Overview', version, ov['management_version'], 'Listeners', 'guest')
+    c.fields({'Product': f'{ov.get("product_name") or "RabbitMQ"} {version}', 'Management': ov['management_version'],
+              'Node': ov['node'], 'User': 'guest'})
+
+    def tiles():   # the API's totals at the same moment: the server may have other clients
+        o = api.must('GET', 'overview')
+        t, m = o.get('object_totals', {}), o.get('queue_totals', {})
+        want = {'Connections': t.get('connections'), 'Channels': t.get('channels'), 'Exchanges': t.get('exchanges'),
+                'Queues': t.get('queues'), 'Consumers': t.get('consumers'), 'Ready': m.get('messages_ready'),
+                'Unacked': m.get('messages_unacknowledged'), 'Messages': m.get('messages')}
+        ready, unacked, consumers = (sum(e[i] for e in EXPECTED.values()) for i in range(3))
+        floor = {'Connections': 1, 'Channels': 2, 'Exchanges': 11, 'Queues': len(EXPECTED), 'Consumers': consumers,
+                 'Ready': ready, 'Unacked': unacked, 'Messages': ready + unacked}   # what this test made: an API that says less is wrong
+        low = {k: v for k, v in want.items() if not isinstance(v, int) or v < floor[k]}
+        if low:
+            raise Fail(f'page overview: GET /api/overview reports totals below what the test created: {low}')
+        got = c.b.js(TILES_JS) or {}
+        want = {k: f'{v:,}' for k, v in want.items()}
+        return got == want, f'tiles {got}, the API says {want}'
+    c.poll(tiles, 'the totals differ from GET /api/overview')
+    c.row({'Protocol': 'amqp', 'Port': str(amqp_port)})
+    c.row({'User': 'guest', 'Vhost': VHOST, 'Client': 'console-test 1.0', 'Channels': '2', 'State': 'running'})
+    return f'version {version}, totals equal to the API\'s, the amqp listener, the consumer\'s connection'
 
 
 def check_queues(c):
     c.open('#/queues/' + q(VHOST))
-    for name, depth in EXPECTED_DEPTHS.items():
-        c.row({'Vhost': VHOST, 'Name': name, 'Type': 'classic', 'Ready': str(depth), 'Unacked': '0', 'Total': str(depth),
-               'Consumers': '0'})
-    c.row({'Name': 'ct.orders', 'Features': Contains('x-max-length: 1000')})
-    c.row({'Name': 'ct.orders', 'Features': Contains('D')})
-    c.row({'Name': 'ct.temp', 'Features': Contains('AD')})
+    for name, (ready, unacked, consumers) in EXPECTED.items():
+        c.row({'Vhost': VHOST, 'Name': name, 'Type': 'classic', 'State': 'running', 'Ready': str(ready),
+               'Unacked': str(unacked), 'Total': str(ready + unacked), 'Consumers': str(consumers)})
+    c.row({'Name': 'ct.orders', 'Features': 'D x-max-length: 1000'})
+    c.row({'Name': 'ct.audit', 'Features': 'D'})
+    c.row({'Name': 'ct.temp', 'Features': 'T AD'})
+    c.set('name-filter', 'ed')   # the filter keeps ct.red and ct.unrouted
+    c.poll(lambda: (sorted(r.get('Name') for r in c.b.js(TABLES_JS % json.dumps('main table')) or [])
+                    == ['ct.red', 'ct.unrouted'], 'the name filter did not leave just ct.red and ct.unrouted'),
+           'the name filter does not filter')
     c.open('#/queues')
-    c.row({'Vhost': VHOST, 'Name': 'ct.orders', 'Total': '2'})
+    ready, unacked, consumers = EXPECTED['ct.orders']
+    c.row({'Vhost': VHOST, 'Name': 'ct.orders', 'Ready': str(ready), 'Unacked': str(unacked), 'Total': str(ready + unacked),
+           'Consumers': str(consumers)})
     c.open('#/queues/' + q(VHOST))
     c.row({'Name': 'ct.red', 'Total': '1'})
-    return 'names, types, features, ready/unacked/total, consumers; all-vhost list'
+    return 'names, types, features, ready/unacked/total, consumers, the name filter; all-vhost list'
 
 
 def check_queue(c):
+    ready, unacked, consumers = EXPECTED['ct.orders']
+    c.open(f'#/queue/{q(VHOST)}/ct.orders')
+    c.fields({'Vhost': VHOST, 'Type': 'classic', 'Features': 'D x-max-length: 1000', 'State': 'running', 'Ready': str(ready),
+              'Unacked': str(unacked), 'Total': str(ready + unacked), 'Consumers': str(consumers)})
+    c.row({'From exchange': 'ct.direct', 'Routing key': 'order.created', 'Arguments': ''})
+    c.row({'From exchange': '(AMQP default)', 'Routing key': 'ct.orders'})
+    # RabbitMQ gives the channel's name, "<connection> (1)"; warren only its number: "channel 1"
+    c.row({'Consumer tag': CONSUMER_TAG, 'Channel': Matches(r'.+ \(1\)|channel 1'), 'Ack required': 'true', 'Exclusive': 'false',
+           'Prefetch': str(PREFETCH)})
+    c.open(f'#/queue/{q(VHOST)}/ct.temp')
+    c.fields({'Features': 'T AD', 'Ready': '0', 'Unacked': '0', 'Total': '0', 'Consumers': '2'})
+    for tag in TEMP_TAGS:
+        c.row({'Consumer tag': tag, 'Channel': Matches(r'.+ \(2\)|channel 2'), 'Ack required': 'true', 'Prefetch': '0'})
+    c.exact_column('Consumer tag', list(TEMP_TAGS))   # and not the worker of ct.orders
+    c.exact_column('From exchange', ['(AMQP default)'])
+    c.open(f'#/queue/{q(VHOST)}/ct.orders')   # the page with the worker, for the screenshot
+    c.exact_column('Consumer tag', [CONSUMER_TAG])
+    c.exact_column('From exchange', ['(AMQP default)', 'ct.direct'])
+    return 'ready/unacked/total/consumers, bindings, the consumer with its tag, channel, ack mode and prefetch'
+
+
+def check_message(c):
     c.open(f'#/queue/{q(VHOST)}/ct.red')
     c.row({'From exchange': 'ct.headers', 'Arguments': Contains('color: red')})
     c.row({'From exchange': 'ct.headers', 'Arguments': Contains('x-match: all')})
@@ -423,21 +663,24 @@ def check_queue(c):
 
 def check_exchanges(c):
     c.open('#/exchanges/' + q(VHOST))
-    for name, typ, count in [('ct.direct', 'direct', '1'), ('ct.topic', 'topic', '2'), ('ct.headers', 'headers', '1'),
-                             ('ct.ae', 'fanout', '1')]:
-        c.row({'Vhost': VHOST, 'Name': name, 'Type': typ, 'Bindings': count, 'Features': Contains('D')})
-    c.row({'Name': 'ct.headers', 'Features': Contains('alternate-exchange: ct.ae')})
-    c.row({'Name': '(AMQP default)', 'Type': 'direct'})
-    c.row({'Name': 'amq.topic', 'Type': 'topic'})
-    return 'types, features (alternate-exchange), binding counts'
+    for name, typ, count, feats in [('ct.direct', 'direct', '1', 'D'), ('ct.topic', 'topic', '2', 'D'),
+                                    ('ct.headers', 'headers', '1', 'D alternate-exchange: ct.ae'), ('ct.ae', 'fanout', '1', 'D'),
+                                    ('(AMQP default)', 'direct', str(len(EXPECTED)), 'D'),   # one per queue
+                                    ('amq.topic', 'topic', '0', 'D'), ('amq.rabbitmq.trace', 'topic', '0', 'D I')]:
+        c.row({'Vhost': VHOST, 'Name': name, 'Type': typ, 'Bindings': count, 'Features': feats})
+    return 'types, features (durable, internal, alternate-exchange), binding counts including the default exchange\'s'
 
 
 def check_exchange(c):
     c.open(f'#/exchange/{q(VHOST)}/ct.topic')
     c.row({'Destination': 'ct.audit', 'Type': 'queue', 'Routing key': 'order.#'})
     c.row({'Destination': 'ct.errors', 'Type': 'queue', 'Routing key': '*.error'})
+    c.exact_column('Destination', ['ct.audit', 'ct.errors'])
+    c.fields({'Vhost': VHOST, 'Type': 'topic', 'Features': 'D'})
     c.open(f'#/exchange/{q(VHOST)}/ct.headers')
     c.row({'Destination': 'ct.red', 'Type': 'queue', 'Arguments': Contains('size: big')})
+    c.exact_column('Destination', ['ct.red'])
+    c.fields({'Vhost': VHOST, 'Type': 'headers', 'Features': 'D alternate-exchange: ct.ae'})
     c.text('alternate-exchange: ct.ae', 'headers', 'Publish a message', 'Trace a route')
     return 'source bindings with destination, type, routing key, arguments'
 
@@ -446,19 +689,19 @@ def check_publish(c, api):
     c.open(f'#/publish/{q(VHOST)}/ct.direct')
     c.value_is('pub-vhost', VHOST)
     c.value_is('pub-exchange', 'ct.direct')
-    c.set('pub-key', 'order.created')
     c.set('pub-headers', 'source=console-test\nattempt=1')
     c.set('pub-delivery-mode', '2')
     c.set('pub-content-type', 'text/plain')
-    c.set('pub-payload', 'order 3 from the console')
-    c.click('pub-submit')
-    c.text('routed: true', selector='#pub-result')
+    c.set('pub-payload', 'an order from the console')
     c.set('pub-key', 'no.such.key')
     c.click('pub-submit')
     c.text('routed: false', selector='#pub-result')
+    c.set('pub-key', 'order.created')
+    c.click('pub-submit')
+    c.text('routed: true', selector='#pub-result')
     msgs = api.must('POST', f'queues/{q(VHOST)}/ct.orders/get',
                     {'count': 10, 'ackmode': 'ack_requeue_true', 'encoding': 'auto', 'truncate': 50000})
-    got = [m for m in msgs if m.get('payload') == 'order 3 from the console']
+    got = [m for m in msgs if m.get('payload') == 'an order from the console']
     if not got:
         raise Fail(f'page publish: the published message is not in ct.orders (saw {[m.get("payload") for m in msgs]})')
     props = got[0].get('properties', {})
@@ -486,10 +729,13 @@ def trace(c, exchange, key, headers):
     c.click('tr-submit')
 
 
-def check_trace(c, api):
+def check_trace(c, api, warren):
     c.open(f'#/trace/{q(VHOST)}/ct.headers')
     c.value_is('tr-vhost', VHOST)
+    c.value_is('tr-exchange', 'ct.headers')
     if not trace_supported(api):
+        if warren:
+            raise Fail('page trace: --warren was given but the server does not answer POST /api/warren/trace-route')
         trace(c, 'ct.headers', '', 'color=blue')
         c.text('route tracing needs warren-server', selector='#tr-result')
         return 'server has no trace endpoint: the console says "route tracing needs warren-server"'
@@ -542,6 +788,9 @@ def main():
     ap.add_argument('--user', default='guest')
     ap.add_argument('--password', default='guest')
     ap.add_argument('--screenshots', metavar='DIR', help='save a PNG of each page there')
+    ap.add_argument('--amqp-port', type=int, help='the server\'s AMQP port (default: the amqp listener in GET /api/overview)')
+    ap.add_argument('--warren', action='store_true',
+                    help='the server is warren-server: fail if it does not answer the route-trace endpoint')
     ap.add_argument('--chromium', help='chromium binary (default: chromium on PATH, or $CHROMIUM)')
     ap.add_argument('--timeout', type=float, default=60, help='seconds to wait for each expected thing (default 60)')
     a = ap.parse_args()
@@ -549,16 +798,19 @@ def main():
     api = Api(base, a.user, a.password)
     if a.screenshots:
         os.makedirs(a.screenshots, exist_ok=True)
-    passed, failed, browser = 0, 0, None
+    passed, failed, browser, consumer = 0, 0, None, None
     try:
         make_state(api)
+        consumer, amqp_port = start_consumer(api, base, a.amqp_port, a.user, a.password, a.timeout)
         wait_depths(api, a.timeout)
         browser = Browser(find_chromium(a.chromium), a.timeout)
         c = Console(browser, base, a.timeout)
-        checks = [('login', lambda: check_login(c, base)), ('overview', lambda: check_overview(c, api)),
+        # each check's screenshot is saved as NAME.png
+        checks = [('login', lambda: check_login(c, base)), ('overview', lambda: check_overview(c, api, amqp_port)),
                   ('queues', lambda: check_queues(c)), ('queue', lambda: check_queue(c)),
+                  ('message', lambda: check_message(c)),
                   ('exchanges', lambda: check_exchanges(c)), ('exchange', lambda: check_exchange(c)),
-                  ('publish', lambda: check_publish(c, api)), ('trace', lambda: check_trace(c, api)),
+                  ('publish', lambda: check_publish(c, api)), ('trace-route', lambda: check_trace(c, api, a.warren)),
                   ('session-expiry', lambda: check_session_expiry(c))]
         for name, check in checks:
             try:
@@ -581,6 +833,8 @@ def main():
     finally:
         if browser:
             browser.close()
+        if consumer:
+            consumer.close()
         status, _ = api.call('DELETE', f'vhosts/{q(VHOST)}')
         if status not in (204, 404):
             print(f'warning: deleting vhost {VHOST} answered HTTP {status}')

@@ -139,6 +139,7 @@
     page = ctx;
     ctx.main.replaceChildren(ctx.err);
     ctx.main.dataset.page = name;
+    ctx.main.dataset.route = location.hash;   // which route main shows (the console test waits for it)
     status('');
     if (!PAGES[name]) { ctx.main.append(h('p', { class: 'error' }, 'Unknown page: ' + name)); return; }
     try {
@@ -258,8 +259,10 @@
       put(ctx, binds, table(['From exchange', 'Routing key', 'Arguments'],
         mine.map((b) => [exLink(vhost, b.source), fmt(b.routing_key), args(b.arguments)]), 'No bindings.'));
       const cs = consumers.filter((c) => c.queue && c.queue.name === name && c.queue.vhost === vhost);
+      // RabbitMQ names the channel "<connection> (N)"; a server that gives only its number gets "channel N"
+      const channel = (d) => (d && d.name ? fmt(d.name) : d && d.number !== undefined ? 'channel ' + fmt(d.number) : '');
       put(ctx, cons, table(['Consumer tag', 'Channel', 'Ack required', 'Exclusive', 'Prefetch#'], cs.map((c) => [fmt(c.consumer_tag),
-        fmt((c.channel_details || {}).name), fmt(c.ack_required), fmt(c.exclusive), num(c.prefetch_count)]), 'No consumers.'));
+        channel(c.channel_details), fmt(c.ack_required), fmt(c.exclusive), num(c.prefetch_count)]), 'No consumers.'));
     };
   };
 
