@@ -11,7 +11,7 @@ set -euo pipefail
 
 packages=(g++ cmake ninja-build pkg-config libfmt-dev catch2 librabbitmq-dev libboost1.81-dev libboost-json1.81-dev)
 if [ "${1:-}" = "--live" ]; then
-  packages+=(rabbitmq-server python3-pika amqp-tools clang libclang-rt-14-dev)
+  packages+=(rabbitmq-server python3-pika amqp-tools clang libclang-rt-14-dev chromium)
   # Debian's nodejs and npm, unless a Node.js with its own npm is installed already.
   command -v node >/dev/null || packages+=(nodejs)
   command -v npm >/dev/null || packages+=(npm)
