@@ -226,9 +226,22 @@ private:
     void notify_limiter(ChannelState& ch, std::uint32_t count);
     void resume_limited_queues(ChannelState& ch);
 
+    /// A dead letter made while a publish reaches its queues, routed once all of them have
+    /// the publish (see deliver_published).
+    struct PendingDeadLetter {
+        VHost* vhost;
+        std::string dlx;
+        MessagePtr message;
+        DeadLetterReason reason;
+    };
+    /// Routes a dead letter through `dlx` to its queues; whether any took it.
+    bool route_dead_letter(VHost& v, Exchange& dlx, const MessagePtr& dead, DeadLetterReason reason);
+
     BrokerState& s_;
     /// The channel whose publish is being delivered (a stream's writer), or null.
     ChannelState* publisher_ = nullptr;
+    /// Non-null while deliver_published runs: dead letters wait here.
+    std::vector<PendingDeadLetter>* pending_dead_letters_ = nullptr;
 };
 
 }  // namespace warren::emulator

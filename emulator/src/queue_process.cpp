@@ -104,8 +104,18 @@ bool Model::dead_letter(Queue& from, const StoredMessage& message, DeadLetterRea
     if (!dlx) return keep();
     MessagePtr dead = make_dead_letter(message, reason, from.name(), now(), dlx->name(),
                                        settings.dead_letter_routing_key);
+    if (pending_dead_letters_) {
+        // Inside a publish: the queues that the publish reaches get it first (RabbitMQ's
+        // channel hands it to every queue process before any of them dead-letters).
+        pending_dead_letters_->push_back(PendingDeadLetter{&v, dlx->name(), std::move(dead), reason});
+        return true;
+    }
+    return route_dead_letter(v, *dlx, dead, reason) || keep();
+}
+
+bool Model::route_dead_letter(VHost& v, Exchange& dlx, const MessagePtr& dead, DeadLetterReason reason) {
     std::vector<Queue*> queues;
-    route(v, *dlx,
+    route(v, dlx,
           RoutingInput{dead->routing_key(), dead->properties().headers, dead->extra_routing_keys()},
           queues, nullptr);
     bool taken = false;
@@ -116,7 +126,7 @@ bool Model::dead_letter(Queue& from, const StoredMessage& message, DeadLetterRea
         if (q->rules().log) continue;
         taken |= deliver_to_queue(*q, dead, std::nullopt);
     }
-    return taken || keep();
+    return taken;
 }
 
 bool Model::take_back(Queue& q, QueuedMessage m, ReturnPlace where) {
@@ -188,10 +198,19 @@ void Model::deliver_published(ChannelState& ch, const MessagePtr& message, std::
     if (queues.empty() && mandatory)
         sink.on_return(ch.id, ReturnEvent{ReplyCode::NoRoute, "NO_ROUTE", *message});
     bool refused = false;
+    std::vector<PendingDeadLetter> pending;
+    pending_dead_letters_ = &pending;
     set_publisher(&ch);
     for (Queue* q : queues)
         if (!deliver_to_queue(*q, message, message_ttl)) refused = true;
     set_publisher(nullptr);
+    // The dead letters the publish caused (a drop-head, a reject-publish-dlx), in the order
+    // they were made, and those they cause in turn.
+    for (std::size_t i = 0; i < pending.size(); ++i) {
+        PendingDeadLetter d = pending[i];
+        if (Exchange* dlx = find_exchange(*d.vhost, d.dlx)) route_dead_letter(*d.vhost, *dlx, d.message, d.reason);
+    }
+    pending_dead_letters_ = nullptr;
     if (sequence != 0) sink.on_confirm(ch.id, sequence, false, !refused);
 }
 

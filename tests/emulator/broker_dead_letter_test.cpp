@@ -337,3 +337,24 @@ TEST_CASE("a channel closing requeues; it dead-letters nothing") {
     CHECK(h.ready("q") == 1);
     CHECK(h.ready("dl") == 0);
 }
+
+TEST_CASE("dead-lettering: a publish reaches all its queues before the dead letters it causes are routed") {
+    // Recorded on 3.10.8 (interop/rabbitmqadmin.sh's sequence, and amqp-publish; the same in
+    // three runs): the channel hands the message to every queue process first, so a drop-head
+    // in one queue dead-letters into the others after they have the publish.
+    Harness h;
+    auto& c = h.connect();
+    const ChannelRef ch = h.channel(c);
+    h.declare_exchange(ch, "fan", "fanout");
+    h.declare_exchange(ch, "dlx", "fanout");
+    FieldTable capped{{"x-max-length", std::int64_t{1}}, {"x-dead-letter-exchange", "dlx"}};
+    h.declare_queue(ch, "capped", {.arguments = capped});
+    h.declare_queue(ch, "sink");
+    h.bind(ch, "capped", "fan", "");
+    h.bind(ch, "sink", "fan", "");
+    h.bind(ch, "sink", "dlx", "");
+    for (const char* body : {"m1", "m2", "m3"}) h.publish(ch, "fan", "", body);
+    std::vector<std::string> seen;
+    while (auto got = h.get(ch, "sink", true)) seen.push_back(got->message->exchange() + " " + got->message->body());
+    CHECK(seen == std::vector<std::string>{"fan m1", "fan m2", "dlx m1", "fan m3", "dlx m2"});
+}
