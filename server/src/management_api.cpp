@@ -625,6 +625,102 @@ std::optional<UserInfo> authenticate(Server& server, const HttpRequest& r, HttpR
     return std::nullopt;
 }
 
+/// "a%2Cb" and "+" in a query value.
+std::string query_decode(std::string_view s) {
+    std::string plus(s);
+    std::replace(plus.begin(), plus.end(), '+', ' ');
+    return percent_decode(plus).value_or(plus);
+}
+
+/// The member a sort key names ("name", "message_stats.publish"), or null.
+const json::value* member_at(const json::value& v, std::string_view path) {
+    const json::value* at = &v;
+    while (at && at->is_object()) {
+        const auto dot = path.find('.');
+        at = at->get_object().if_contains(path.substr(0, dot));
+        if (dot == std::string_view::npos) return at;
+        path.remove_prefix(dot + 1);
+    }
+    return nullptr;
+}
+
+/// rabbit_mgmt_util's list options on a 200 list: sort / sort_reverse, columns, and
+/// page / page_size (which turn the list into a page object).
+HttpResponse shape_list(HttpResponse r, std::string_view query) {
+    const auto sort = query_value(query, "sort");
+    const auto reverse = query_value(query, "sort_reverse");
+    const auto columns = query_value(query, "columns");
+    const auto page = query_value(query, "page");
+    if (r.status != 200 || r.content_type != "application/json" || (!sort && !columns && !page)) return r;
+    boost::system::error_code ec;
+    json::value body = json::parse(r.body, ec);
+    if (ec) return r;
+    auto shape = [&](json::value& v) {
+        if (!columns || !v.is_object()) return;
+        std::vector<std::string> keep;
+        std::string_view rest = *columns;
+        const std::string decoded = query_decode(rest);
+        rest = decoded;
+        for (;;) {
+            const auto comma = rest.find(',');
+            const std::string_view column = rest.substr(0, comma);
+            keep.emplace_back(column.substr(0, column.find('.')));
+            if (comma == std::string_view::npos) break;
+            rest.remove_prefix(comma + 1);
+        }
+        std::sort(keep.begin(), keep.end());
+        keep.erase(std::unique(keep.begin(), keep.end()), keep.end());
+        json::object out;
+        for (const std::string& k : keep)
+            if (const json::value* m = v.get_object().if_contains(k)) out[k] = *m;
+        v = std::move(out);
+    };
+    if (!body.is_array()) {
+        shape(body);
+        return json_answer(200, body);
+    }
+    json::array& items = body.get_array();
+    if (sort && !sort->empty()) {
+        const std::string key = query_decode(*sort);
+        auto less = [&](const json::value& a, const json::value& b) {
+            const json::value* x = member_at(a, key);
+            const json::value* y = member_at(b, key);
+            if (!x || !y) return x == nullptr && y != nullptr;
+            if (x->is_number() && y->is_number()) return x->to_number<double>() < y->to_number<double>();
+            if (x->is_string() && y->is_string()) return x->get_string() < y->get_string();
+            return json::serialize(*x) < json::serialize(*y);
+        };
+        std::stable_sort(items.begin(), items.end(), less);
+    }
+    if (reverse == "true") std::reverse(items.begin(), items.end());
+    for (json::value& v : items) shape(v);
+    if (!page) return json_answer(200, body);
+    auto number = [](const std::optional<std::string>& s, std::int64_t fallback) -> std::int64_t {
+        try {
+            return s ? std::stoll(*s) : fallback;
+        } catch (const std::exception&) {
+            return std::int64_t{-1};
+        }
+    };
+    const std::int64_t page_number = number(page, 1);
+    const std::int64_t page_size = number(query_value(query, "page_size"), 100);
+    if (page_number < 1 || page_size < 1 || page_size > 500)
+        return error_answer(400, "bad_request", "Invalid pagination parameters");
+    const auto total = static_cast<std::int64_t>(items.size());
+    const std::int64_t page_count = std::max<std::int64_t>(1, (total + page_size - 1) / page_size);
+    json::array slice;
+    for (std::int64_t i = (page_number - 1) * page_size; i < std::min(total, page_number * page_size); ++i)
+        slice.push_back(items[static_cast<std::size_t>(i)]);
+    const auto item_count = slice.size();
+    return json_answer(200, json::object{{"filtered_count", total},
+                                         {"item_count", item_count},
+                                         {"items", std::move(slice)},
+                                         {"page", page_number},
+                                         {"page_count", page_count},
+                                         {"page_size", page_size},
+                                         {"total_count", total}});
+}
+
 HttpResponse console_file(std::string_view path) {
     if (path == "/" || path == "/index.html") return HttpResponse{200, "text/html", std::string(console_index_html), {}};
     if (path == "/console.js") return HttpResponse{200, "text/javascript", std::string(console_js), {}};
@@ -664,7 +760,7 @@ HttpResponse ManagementApi::handle(const HttpRequest& request) {
         return t == "administrator" || t == "monitoring" || t == "policymaker" || t == "management";
     });
     if (!management) return not_authorised("Not management user");
-    return Call(server_, request, std::move(*user), std::move(segments), query).run();
+    return shape_list(Call(server_, request, std::move(*user), std::move(segments), query).run(), query);
 }
 
 }  // namespace warren::server

@@ -222,15 +222,16 @@ HttpResponse Call::get(const std::string& vhost, const std::string& queue) {
     if (ackmode != "ack_requeue_true" && ackmode != "ack_requeue_false" && ackmode != "reject_requeue_true" &&
         ackmode != "reject_requeue_false")
         return bad_request(json::string(fmt::format("unknown ackmode '{}'", ackmode)));
+    // rabbit_mgmt_util:parse_int/1 names the value it could not read.
     auto count = int_of(body->at("count"));
-    if (!count) return bad_request(json::array{"not_int", "count"});
+    if (!count) return bad_request(json::array{"not_integer", body->at("count")});
     const std::string encoding = string_of(body->at("encoding"));
     if (encoding != "auto" && encoding != "base64")
         return bad_request("Unsupported encoding. Please use auto or base64.");
     std::optional<std::int64_t> truncate;
     if (const json::value* t = body->if_contains("truncate")) {
         truncate = int_of(*t);
-        if (!truncate) return bad_request(json::array{"not_int", "truncate"});
+        if (!truncate) return bad_request(json::array{"not_integer", *t});
     }
     auto failure = [](const AmqpError& e) {
         switch (e.code()) {

@@ -37,16 +37,16 @@ HttpResponse amqp_failure(const AmqpError& e) {
     }
 }
 
-/// A boolean member (absent: `fallback`); an error answer for any other JSON type.
+/// A boolean member (left as it is when absent); an error answer for anything else.
 std::optional<HttpResponse> read_bool(const json::object& o, std::string_view key, bool& out) {
     const json::value* v = o.if_contains(key);
     if (!v) return std::nullopt;
-    if (v->is_bool()) {
-        out = v->get_bool();
+    // rabbit_mgmt_util:parse_bool/1: JSON booleans, and the strings rabbitmqadmin sends.
+    if (v->is_bool() || (v->is_string() && (v->get_string() == "true" || v->get_string() == "false"))) {
+        out = v->is_bool() ? v->get_bool() : v->get_string() == "true";
         return std::nullopt;
     }
-    const std::string text = v->is_string() ? std::string(v->get_string()) : json::serialize(*v);
-    return error_answer(400, "bad_request", json::array{"not_boolean", json::string(text)});
+    return error_answer(400, "bad_request", json::array{"not_boolean", *v});
 }
 
 FieldTable read_arguments(const json::object& o) {
