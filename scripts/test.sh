@@ -7,8 +7,9 @@
 #     against the live broker, and the live broker against the goldens; the management API's
 #     request sequence against the live broker's management plugin and its goldens;
 #   - warren-server built with AddressSanitizer and UBSan: its socket tests, then the
-#     conformance suite and the pika / amqplib / amqp-tools interop programs through it, and a clean exit
-#     on SIGTERM with no leak.
+#     conformance suite, the management API's request sequence against its goldens, and the
+#     pika / amqplib / amqp-tools interop programs and rabbitmqadmin through it, a clean exit
+#     on SIGTERM with no leak, and the web console's pages in headless Chromium.
 # Any failure fails the run; RabbitMQ is stopped on the way out.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -63,16 +64,22 @@ cmake --build build-asan -j "$(nproc)" --target warren-server warren-tests-serve
 build-asan/tests/warren-tests-server
 
 echo "== warren-server (sanitized) on a free port"
-build-asan/server/warren-server --port 0 --log-level warning >"$WARREN_RABBITMQ_DIR.server" 2>&1 &
+build-asan/server/warren-server --port 0 --management-port 0 --log-level warning >"$WARREN_RABBITMQ_DIR.server" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null; scripts/rabbitmq.sh stop' EXIT
 for _ in $(seq 1 100); do grep -q "listening on" "$WARREN_RABBITMQ_DIR.server" && break; sleep 0.1; done
 port=$(sed -n '/listening on/{s/.*listening on [^ ]*:\([0-9]*\).*/\1/p;q}' "$WARREN_RABBITMQ_DIR.server")
 server_url="amqp://guest:guest@127.0.0.1:${port:?warren-server did not start}/%2f"
+mgmt_port=$(sed -n 's|.*management API and console on http://[^ ]*:\([0-9]*\)/.*|\1|p' "$WARREN_RABBITMQ_DIR.server")
+echo "== management API conformance: warren-server against the goldens recorded from RabbitMQ 3.10.8"
+/usr/bin/python3 conformance/management/mgmt_conformance.py --url "http://127.0.0.1:${mgmt_port:?no management port}" \
+  --amqp-port "$port" --golden conformance/management/golden.json --wait-timeout 2
 echo "== conformance: warren-server against the goldens recorded from RabbitMQ 3.10.8"
 $conformance --target "$server_url" --golden conformance/golden
 echo "== interop: pika, amqplib and amqp-tools programs, RabbitMQ against warren-server"
 interop/run.sh "$url" "$server_url"
+echo "== interop: rabbitmqadmin, RabbitMQ's management plugin against warren-server's management API"
+interop/rabbitmqadmin.sh "127.0.0.1:$WARREN_RABBITMQ_MGMT_PORT" "127.0.0.1:$mgmt_port"
 echo "== warren-server exits cleanly on SIGTERM"
 kill "$server"
 wait "$server" || {
@@ -81,4 +88,6 @@ wait "$server" || {
   exit 1
 }
 trap 'scripts/rabbitmq.sh stop' EXIT
+echo "== web console: every page in headless Chromium against warren-server (sanitized)"
+tests/console/run.sh build-asan/server/warren-server
 echo "== all passed"
