@@ -91,18 +91,33 @@ json::array tags_json(const std::vector<std::string>& tags) {
     return out;
 }
 
-std::string properties_key(const BindingInfo& b) {
-    std::string key;
-    for (unsigned char c : b.routing_key) {
-        if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') key += static_cast<char>(c);
-        else key += fmt::format("%{:02X}", c);
+std::string url_encode(std::string_view s) {
+    std::string out;
+    for (unsigned char c : s) {
+        if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') out += static_cast<char>(c);
+        else out += fmt::format("%{:02X}", c);
     }
+    return out;
+}
+
+std::string properties_key(const BindingInfo& b) {
+    const std::string key = url_encode(b.routing_key);
     if (b.arguments.empty()) return key.empty() ? "~" : key;
     // RabbitMQ's digest is erlang:phash2 of the argument table; warren's is its own (the API
     // only ever reads it back from a listing).
     std::uint32_t h = 2166136261u;
     for (char c : json::serialize(detail::to_json(b.arguments))) h = (h ^ static_cast<unsigned char>(c)) * 16777619u;
     return fmt::format("{}~{:08x}", key, h);
+}
+
+json::object binding_json(const BindingInfo& b) {
+    return json::object{{"source", b.source},
+                        {"vhost", b.vhost},
+                        {"destination", b.destination},
+                        {"destination_type", b.destination_type},
+                        {"routing_key", b.routing_key},
+                        {"arguments", detail::to_json(b.arguments)},
+                        {"properties_key", properties_key(b)}};
 }
 
 std::optional<std::string> query_value(std::string_view query, std::string_view name) {
@@ -164,16 +179,6 @@ json::object exchange_json(const ExchangeInfo& x) {
                         {"auto_delete", x.auto_delete},
                         {"internal", x.internal},
                         {"arguments", detail::to_json(x.arguments)}};
-}
-
-json::object binding_json(const BindingInfo& b) {
-    return json::object{{"source", b.source},
-                        {"vhost", b.vhost},
-                        {"destination", b.destination},
-                        {"destination_type", b.destination_type},
-                        {"routing_key", b.routing_key},
-                        {"arguments", detail::to_json(b.arguments)},
-                        {"properties_key", properties_key(b)}};
 }
 
 json::object vhost_json(const VHostInfo& v) {

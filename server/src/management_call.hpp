@@ -36,8 +36,12 @@ std::string explanation(const AmqpError& e);
 /// "tags": a comma-separated string (trimmed) or a list of strings.
 std::vector<std::string> parse_tags(const json::value& tags);
 json::array tags_json(const std::vector<std::string>& tags);
+/// A path segment as rabbit_mgmt_format:url/2 encodes one (unreserved characters kept).
+std::string url_encode(std::string_view s);
 /// rabbit_mgmt_format's properties key of a binding.
 std::string properties_key(const BindingInfo& b);
+/// A binding as /api/bindings lists it.
+json::object binding_json(const BindingInfo& b);
 /// A query parameter's value ("if-empty=true"), nullopt when absent.
 std::optional<std::string> query_value(std::string_view query, std::string_view name);
 

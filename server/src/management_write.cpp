@@ -59,16 +59,6 @@ std::string read_string(const json::object& o, std::string_view key, std::string
     return v && v->is_string() ? std::string(v->get_string()) : std::move(fallback);
 }
 
-/// A path segment as rabbit_mgmt_format:url/2 encodes one.
-std::string url_encode(std::string_view s) {
-    std::string out;
-    for (unsigned char c : s) {
-        if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') out += static_cast<char>(c);
-        else out += fmt::format("%{:02X}", c);
-    }
-    return out;
-}
-
 }  // namespace
 
 // ---- vhosts, users, permissions ----
@@ -226,18 +216,9 @@ HttpResponse Call::binding_route() {
             matching.push_back(std::move(b));
     std::stable_sort(matching.begin(), matching.end(),
                      [](const BindingInfo& a, const BindingInfo& b) { return a.routing_key < b.routing_key; });
-    auto binding_object = [](const BindingInfo& b) {
-        return json::object{{"source", b.source},
-                            {"vhost", b.vhost},
-                            {"destination", b.destination},
-                            {"destination_type", b.destination_type},
-                            {"routing_key", b.routing_key},
-                            {"arguments", detail::to_json(b.arguments)},
-                            {"properties_key", properties_key(b)}};
-    };
     if (n == 6 && is("GET")) {
         json::array out;
-        for (const BindingInfo& b : matching) out.push_back(binding_object(b));
+        for (const BindingInfo& b : matching) out.push_back(binding_json(b));
         return json_answer(200, out);
     }
     if (n == 6) {  // POST: a new binding
@@ -257,7 +238,7 @@ HttpResponse Call::binding_route() {
     const std::string& key = path_[6];
     auto it = std::find_if(matching.begin(), matching.end(), [&](const BindingInfo& b) { return properties_key(b) == key; });
     if (it == matching.end()) return not_found();
-    if (is("GET")) return json_answer(200, binding_object(*it));
+    if (is("GET")) return json_answer(200, binding_json(*it));
     DirectChannel ch(broker_, vhost, user_.name);
     if (ch.open_error()) return amqp_failure(*ch.open_error());
     const Status done = to_queue ? ch.methods().queue_unbind(ch.ref(), {destination, source, it->routing_key, it->arguments})
