@@ -423,13 +423,16 @@ private:
     Plan plan_;
 };
 
-void apply(BrokerState& s, Plan& plan) {
+void apply(BrokerState& s, Plan& plan, std::string_view acting_user) {
     Model model(s);
     for (UserPlan& u : plan.users) {
         User& user = s.set_user(u.name, u.password.value_or(""), u.tags);
         if (!u.password) user.password_hash = u.password_hash;
     }
     for (VHostInfo& v : plan.vhosts) {
+        // rabbit_vhost:add/2 gives the importing user full permissions in a vhost it creates.
+        if (!s.find_vhost(v.name) && s.find_user(acting_user))
+            plan.permissions.insert(plan.permissions.begin(), PermissionInfo{std::string(acting_user), v.name});
         VHost& vhost = s.add_vhost(v.name);
         vhost.description = v.description;
         vhost.tags = v.tags;
@@ -583,7 +586,8 @@ std::string Broker::export_definitions(std::string_view vhost) const {
                                         {"bindings", std::move(bindings)}});
 }
 
-std::vector<std::string> Broker::import_definitions(std::string_view text, std::string_view vhost) {
+std::vector<std::string> Broker::import_definitions(std::string_view text, std::string_view vhost,
+                                                    std::string_view acting_user) {
     boost::system::error_code ec;
     json::value doc = json::parse(text, ec);
     if (ec || !doc.is_object())
@@ -592,7 +596,7 @@ std::vector<std::string> Broker::import_definitions(std::string_view text, std::
     std::lock_guard lock(mutex_);
     if (!vhost.empty() && !state_->find_vhost(vhost)) no_such("vhost", vhost);
     Plan plan = Planner(*state_, vhost).plan(doc.get_object());
-    apply(*state_, plan);
+    apply(*state_, plan, acting_user);
     return std::move(plan.warnings);
 }
 

@@ -592,7 +592,7 @@ HttpResponse Call::definitions() {
     if (is("POST")) {
         if (!vhost.empty() && !vhost_exists(vhost)) return error_answer(404, "not_found", "vhost_not_found");
         try {
-            for (const std::string& w : broker_.import_definitions(request_.body, vhost))
+            for (const std::string& w : broker_.import_definitions(request_.body, vhost, user_.name))
                 server_.log().log(LogLevel::warning, "", "definitions: {}", w);
         } catch (const DefinitionsError& e) {
             return error_answer(400, "bad_request", json::parse(e.reason()));

@@ -238,3 +238,20 @@ TEST_CASE("users, tags and permissions") {
     CHECK(broker.permissions("w").size() == 3);
     CHECK_THROWS_AS(broker.set_permissions(PermissionInfo{"nobody", "w"}), std::invalid_argument);
 }
+
+TEST_CASE("definitions: a vhost an import creates gives the importing user full permissions, unless the file says otherwise") {
+    // Recorded on 3.10.8: POST /api/definitions as guest.
+    Broker broker;
+    broker.import_definitions(R"({"vhosts":[{"name":"a"},{"name":"b"},{"name":"c"}],
+        "permissions":[{"user":"guest","vhost":"b","configure":"^a","write":"^b","read":"^c"}]})",
+                              {}, "guest");
+    auto a = broker.permissions("a");
+    REQUIRE(a.size() == 1);
+    CHECK((a[0].user == "guest" && a[0].configure == ".*" && a[0].write == ".*" && a[0].read == ".*"));
+    auto b = broker.permissions("b");
+    REQUIRE(b.size() == 1);
+    CHECK((b[0].configure == "^a" && b[0].write == "^b" && b[0].read == "^c"));
+    // Without an importing user (a file loaded at start), nobody gets permissions it does not list.
+    broker.import_definitions(R"({"vhosts":[{"name":"d"}]})");
+    CHECK(broker.permissions("d").empty());
+}

@@ -146,7 +146,10 @@ public:
     /// DefinitionsError and changes nothing. With a vhost, the objects carry no "vhost" field
     /// and go to that vhost. Returns warnings for what warren does not emulate (policies,
     /// runtime parameters, topic permissions), which are not imported.
-    std::vector<std::string> import_definitions(std::string_view json, std::string_view vhost = {});
+    /// A vhost the import creates gives `acting_user` (when it is a user) full permissions,
+    /// as an import through the management API gives the user who posts it.
+    std::vector<std::string> import_definitions(std::string_view json, std::string_view vhost = {},
+                                                std::string_view acting_user = {});
 
 private:
     friend class detail::BrokerMethods;
