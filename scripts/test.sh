@@ -40,7 +40,7 @@ echo "== RabbitMQ at $url"
 echo "== CTest: unit, packaging, examples, live backend and examples"
 (cd build && ctest --output-on-failure -j "$(nproc)")
 
-echo "== a short fuzz run of every decoder and the connection input path (Clang, libFuzzer)"
+echo "== a short fuzz run of every decoder, the connection input path and the management API's request path (Clang, libFuzzer)"
 fuzz/run.sh build-fuzz "${WARREN_FUZZ_SECONDS:-10}"
 
 conformance=build/conformance/warren-conformance
