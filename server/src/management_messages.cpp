@@ -143,7 +143,7 @@ std::optional<std::string> base64_decode(std::string_view text) {
     if (text.size() - data > 2) return std::nullopt;
     for (std::size_t i = 0; i < data; ++i)
         if (!std::isalnum(static_cast<unsigned char>(text[i])) && text[i] != '+' && text[i] != '/') return std::nullopt;
-    std::string out(b64::decoded_size(text.size()), '\0');
+    std::string out(b64::decoded_size(text.size()) + 3, '\0');  // see authenticate()
     out.resize(b64::decode(out.data(), text.data(), text.size()).first);
     return out;
 }
