@@ -111,6 +111,7 @@ Result<std::optional<GetOk>> basic_get(Model& model, ChannelState& ch, std::stri
              copy ? std::move(copy) : m.message};
     if (!no_ack) {
         q.note_unacked(1);
+        if (m.mark) m.mark.journal()->message_delivered(m.mark.id());
         if (q.rules().counts_deliveries) q.add_get_consumer(&ch);
         ch.unacked.push_back(Unacked{ok.delivery_tag, &q, std::move(m), nullptr, false});
     }

@@ -15,8 +15,6 @@ using namespace emulator;
 Broker::Broker(BrokerOptions options)
     : state_(std::make_unique<BrokerState>(std::move(options))) {}
 
-Broker::~Broker() = default;
-
 TimePoint Broker::now() const {
     std::lock_guard lock(mutex_);
     return state_->clock->now();
@@ -90,6 +88,7 @@ void Broker::add_vhost(std::string name) {
     if (state_->find_vhost(name)) return;
     state_->add_vhost(name);
     for (const User& u : state_->users) state_->set_permission(PermissionInfo{u.name, name});
+    state_->record_security();
 }
 
 bool Broker::add_vhost(const VHostInfo& info, std::string_view creator) {
@@ -100,6 +99,7 @@ bool Broker::add_vhost(const VHostInfo& info, std::string_view creator) {
     v.tags = info.tags;
     // rabbit_mgmt_wm_vhost: the user who creates a vhost may use it.
     if (created && state_->find_user(creator)) state_->set_permission(PermissionInfo{std::string(creator), info.name});
+    state_->record_security();
     return created;
 }
 
@@ -134,6 +134,7 @@ bool Broker::delete_vhost(std::string_view name) {
     for (Queue* q : queues) model.delete_queue(*v, *q);
     std::erase_if(state_->permissions, [&](const PermissionInfo& p) { return p.vhost == name; });
     state_->vhosts.erase(state_->vhosts.find(name));
+    state_->record_security();
     return true;
 }
 
@@ -144,13 +145,17 @@ bool Broker::delete_user(std::string_view name) {
                 fmt::format("user '{}' is deleted", name));
     std::erase_if(state_->users, [&](const User& u) { return u.name == name; });
     std::erase_if(state_->permissions, [&](const PermissionInfo& p) { return p.user == name; });
+    state_->record_security();
     return true;
 }
 
 bool Broker::clear_permissions(std::string_view vhost, std::string_view user) {
     std::lock_guard lock(mutex_);
-    return std::erase_if(state_->permissions,
-                         [&](const PermissionInfo& p) { return p.vhost == vhost && p.user == user; }) > 0;
+    const bool cleared = std::erase_if(state_->permissions, [&](const PermissionInfo& p) {
+                             return p.vhost == vhost && p.user == user;
+                         }) > 0;
+    state_->record_security();
+    return cleared;
 }
 
 std::vector<std::string> Broker::vhosts() const {
@@ -170,6 +175,7 @@ std::vector<VHostInfo> Broker::vhost_infos() const {
 void Broker::add_user(BrokerUser user) {
     std::lock_guard lock(mutex_);
     state_->set_user(std::move(user.name), user.password, std::move(user.tags));
+    state_->record_security();
 }
 
 std::vector<UserInfo> Broker::users() const {
@@ -188,6 +194,7 @@ void Broker::set_permissions(PermissionInfo permissions) {
     if (!state_->find_vhost(permissions.vhost))
         throw std::invalid_argument(fmt::format("no vhost '{}'", permissions.vhost));
     state_->set_permission(std::move(permissions));
+    state_->record_security();
 }
 
 std::vector<PermissionInfo> Broker::permissions(std::string_view vhost) const {

@@ -27,6 +27,10 @@ BrokerState::BrokerState(BrokerOptions opts) : options(std::move(opts)), random(
     }
 }
 
+BrokerState::~BrokerState() {
+    if (journal) journal->set_recording(false);
+}
+
 User* BrokerState::find_user(std::string_view name) {
     for (User& u : users)
         if (u.name == name) return &u;

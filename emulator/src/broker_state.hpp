@@ -13,6 +13,7 @@
 
 #include "warren/emulator/broker.hpp"
 #include "exchange.hpp"
+#include "journal.hpp"
 #include "warren/emulator/methods.hpp"
 #include "queue.hpp"
 
@@ -125,8 +126,13 @@ struct User {
 class BrokerState {
 public:
     explicit BrokerState(BrokerOptions options);
+    /// Stops the journal recording the state's teardown.
+    ~BrokerState();
 
     BrokerOptions options;
+    /// The data directory's journal (Broker::open_data_dir), or null. Declared before what it
+    /// records, so that it outlives every DurableMark.
+    std::unique_ptr<Journal> journal;
     std::shared_ptr<Clock> clock;
     ManualClock* manual_clock = nullptr;
     std::map<std::string, std::unique_ptr<VHost>, std::less<>> vhosts;
@@ -143,6 +149,10 @@ public:
     std::vector<std::pair<std::string, std::string>> global_parameters;
 
     VHost& add_vhost(std::string name);
+    /// Records vhosts, users and permissions in the journal (after any change to them).
+    void record_security() {
+        if (journal) journal->security(*this);
+    }
     VHost* find_vhost(std::string_view name);
     User* find_user(std::string_view name);
     const PermissionInfo* find_permission(std::string_view user, std::string_view vhost) const;

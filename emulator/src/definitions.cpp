@@ -444,17 +444,23 @@ void apply(BrokerState& s, Plan& plan, std::string_view acting_user) {
         if (it == s.global_parameters.end()) s.global_parameters.emplace_back(name, value);
         else it->second = value;
     }
+    s.record_security();
     for (QueuePlan& q : plan.queues) {
         VHost& v = *s.find_vhost(q.vhost);
         auto created = std::make_unique<Queue>(q.name, q.durable, false, q.auto_delete, q.arguments, 0, *q.type);
         created->set_vhost(&v);
         created->note_started(model.now());
+        Queue& queue = *created;
         v.queues.emplace(q.name, std::move(created));
+        model.record_new_queue(v, queue);
     }
     for (ExchangePlan& x : plan.exchanges) {
         VHost& v = *s.find_vhost(x.vhost);
-        v.exchanges.emplace(x.name, std::make_unique<Exchange>(x.name, make_exchange_type(x.type), x.durable,
-                                                               x.auto_delete, x.internal, x.arguments));
+        auto created = std::make_unique<Exchange>(x.name, make_exchange_type(x.type), x.durable, x.auto_delete,
+                                                  x.internal, x.arguments);
+        Exchange& exchange = *created;
+        v.exchanges.emplace(x.name, std::move(created));
+        model.record_new_exchange(v, exchange);
     }
     for (BindingPlan& b : plan.bindings) {
         VHost& v = *s.find_vhost(b.vhost);

@@ -53,7 +53,9 @@ Status exchange_declare(Model& model, ChannelState& ch, const ExchangeDeclare& m
         }
         auto created = std::make_unique<Exchange>(name, std::move(type), m.durable,
                                                   m.auto_delete, m.internal, m.arguments);
+        Exchange& x = *created;
         v.exchanges.emplace(name, std::move(created));
+        model.record_new_exchange(v, x);
         return {};
     }
     // rabbit_exchange:assert_equivalence/6.

@@ -78,6 +78,7 @@ void Model::close_connection(ConnectionState& conn) {
 }
 
 void Model::remove_binding(VHost& v, Binding* b) {
+    if (s_.journal && durable_binding(*b)) s_.journal->binding_delete(v, *b);
     Exchange* source = b->source;
     if (b->queue) b->queue->remove_incoming(b);
     if (b->exchange) b->exchange->remove_incoming(b);
@@ -95,6 +96,7 @@ void Model::delete_exchange(VHost& v, Exchange& x) {
         x.remove_binding(b);
     }
     while (!x.incoming().empty()) remove_binding(v, x.incoming().back());
+    if (s_.journal && x.durable()) s_.journal->exchange_delete(v, x);
     v.exchanges.erase(x.name());
 }
 
@@ -124,6 +126,7 @@ std::uint32_t Model::delete_queue(VHost& v, Queue& q) {
             bq.erase(std::remove(bq.begin(), bq.end(), &q), bq.end());
         }
     while (!q.incoming().empty()) remove_binding(v, q.incoming().back());
+    if (q.journal_id() != 0) s_.journal->queue_delete(q.journal_id());
     v.queues.erase(q.name());
     return count;
 }

@@ -101,6 +101,7 @@ Status Model::add_binding(VHost& v, const BindTarget& t, std::string_view key,
         std::make_unique<Binding>(Binding{t.source, t.queue, t.exchange, std::string(key), arguments}));
     if (t.queue) t.queue->add_incoming(&added);
     else t.exchange->add_incoming(&added);
+    if (s_.journal && durable_binding(added)) s_.journal->binding_put(v, added);
     return {};
 }
 

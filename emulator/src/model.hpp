@@ -111,6 +111,14 @@ public:
     Status unbind(VHost& v, const BindTarget& t, std::string_view key, const FieldTable& arguments,
                   ConnectionId conn, MethodId m);
 
+    // ---- the data directory (durable_state.cpp) ----------------------------------------
+    /// A queue or exchange just created: recorded in the journal when durable (a queue also
+    /// when shared: an exclusive one goes with its connection).
+    void record_new_queue(VHost& v, Queue& q);
+    void record_new_exchange(VHost& v, Exchange& x);
+    /// Whether a binding outlives a restart: both ends durable (rabbit_binding's durable).
+    static bool durable_binding(const Binding& b) noexcept;
+
     // ---- lifecycle (lifecycle.cpp) -----------------------------------------------------
     /// A channel error: RabbitMQ closes the channel (or, for a hard error, the connection),
     /// then reports the error.

@@ -1,5 +1,7 @@
 #include "queue.hpp"
 
+#include "journal.hpp"
+
 #include <algorithm>
 #include <stdexcept>
 
@@ -37,6 +39,7 @@ void Queue::enqueue(MessagePtr message, TimePoint now, std::optional<Duration> m
     ready_bytes_ += message->body_size();
     ++ready_count_;
     m.message = std::move(message);
+    if (records(*m.message)) m.mark = journal_->message_put(journal_id_, m);
     level_of(m.priority).push_back(std::move(m));
     update_overflow_state();
 }
@@ -45,6 +48,7 @@ void Queue::requeue(QueuedMessage message, ReturnPlace where) {
     message.redelivered = true;
     if (where == ReturnPlace::Back) message.sequence = next_sequence_++;
     if (where == ReturnPlace::Front) message.sequence = next_front_sequence_++;
+    if (message.mark) message.mark.journal()->message_requeued(message.mark.id(), message);
     ready_bytes_ += message.message->body_size();
     ++ready_count_;
     auto& level = level_of(message.priority);
@@ -96,6 +100,19 @@ void Queue::keep_only_persistent() {
         }
         level.swap(kept);
     }
+}
+
+void Queue::restore(QueuedMessage message) {
+    if (message.sequence >= first_enqueue_sequence) next_sequence_ = std::max(next_sequence_, message.sequence + 1);
+    else next_front_sequence_ = std::max(next_front_sequence_, message.sequence + 1);
+    if (message.priority >= levels_.size()) message.priority = static_cast<std::uint8_t>(levels_.size() - 1);
+    ready_bytes_ += message.message->body_size();
+    ++ready_count_;
+    auto& level = level_of(message.priority);
+    auto pos = std::upper_bound(level.begin(), level.end(), message.sequence,
+                                [](std::uint64_t seq, const QueuedMessage& m) { return seq < m.sequence; });
+    level.insert(pos, std::move(message));
+    update_overflow_state();
 }
 
 bool Queue::would_overflow(std::size_t body_size) const noexcept {

@@ -20,6 +20,7 @@
 #include "queue_type.hpp"
 #include "warren/emulator/clock.hpp"
 #include "consumer.hpp"
+#include "durable_mark.hpp"
 #include "queue_arguments.hpp"
 #include "stream.hpp"
 #include "warren/emulator/sink.hpp"
@@ -39,6 +40,8 @@ struct QueuedMessage {
     bool redelivered = false;
     /// How often the queue took it back (quorum queues count it: x-delivery-count).
     std::uint32_t delivery_count = 0;
+    /// Set when the message is in the data directory's journal (journal.hpp).
+    DurableMark mark;
 };
 
 class Queue {
@@ -63,6 +66,19 @@ public:
     VHost* vhost() const noexcept { return vhost_; }
     void set_vhost(VHost* v) noexcept { vhost_ = v; }
 
+    /// The journal that records the queue's messages (a durable shared queue in a Broker with a
+    /// data directory), and the queue's id there; null and 0 otherwise.
+    Journal* journal() const noexcept { return journal_; }
+    std::uint64_t journal_id() const noexcept { return journal_id_; }
+    void set_journal(Journal* journal, std::uint64_t id) noexcept {
+        journal_ = journal;
+        journal_id_ = id;
+    }
+    /// Whether a message enqueued here is recorded: what a restart keeps.
+    bool records(const StoredMessage& m) const noexcept {
+        return journal_ && (rules_->keeps_transient_messages || m.persistent());
+    }
+
     /// A stream's log (QueueRules::log); null for other types.
     StreamLog* log() const noexcept { return log_.get(); }
 
@@ -83,6 +99,14 @@ public:
     /// Keeps only the persistent ready messages, in order: what a durable queue still holds
     /// after a broker restart.
     void keep_only_persistent();
+    /// Puts back a message read from the journal, at its sequence number.
+    void restore(QueuedMessage message);
+    /// Calls f(const QueuedMessage&) for each ready message, level by level.
+    template <class F>
+    void for_each_ready(F&& f) const {
+        for (const auto& level : levels_)
+            for (const QueuedMessage& m : level) f(m);
+    }
 
     /// Whether one more message of `body_size` bytes would pass x-max-length or
     /// x-max-length-bytes (rabbit_amqqueue_process:will_overflow/2).
@@ -178,6 +202,8 @@ private:
     QueueArguments settings_;
     ConnectionId owner_;
     VHost* vhost_ = nullptr;
+    Journal* journal_ = nullptr;
+    std::uint64_t journal_id_ = 0;
 
     // One deque per priority level (a single one for a queue without x-max-priority), each
     // in sequence order.

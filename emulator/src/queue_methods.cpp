@@ -87,6 +87,7 @@ Result<QueueDeclareOk> queue_declare(Model& model, ChannelState& ch, const Queue
     created->note_started(model.now());
     Queue& q = *created;
     v.queues.emplace(name, std::move(created));
+    model.record_new_queue(v, q);
     return answer(q);
 }
 

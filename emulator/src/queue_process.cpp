@@ -183,6 +183,7 @@ void Model::deliver(Queue& q, Consumer& c, QueuedMessage m) {
     if (!c.no_ack) {
         if (c.prefetch > 0) --c.credit;
         q.note_unacked(1);
+        if (m.mark) m.mark.journal()->message_delivered(m.mark.id());
         ch.unacked.push_back(Unacked{tag, &q, std::move(m), &c, true});
     }
     ch.connection->sink->on_deliver(ch.id, DeliverEvent{c.tag, tag, redelivered, *sent});

@@ -52,6 +52,34 @@ private:
     std::string reason_;
 };
 
+/// How a data directory is kept (Broker::open_data_dir).
+struct DataDirOptions {
+    /// fsync the journal before sync_data() returns: what a confirm waits for, as RabbitMQ's
+    /// confirms wait for its message store's fsync. Off, a killed process still loses nothing
+    /// written, a machine that loses power may.
+    bool fsync = true;
+    /// The journal is rewritten from the live state when it is over this size and twice what
+    /// the state takes.
+    std::uint64_t compact_min_bytes = 64u << 20;
+};
+
+/// What open_data_dir found.
+struct DataDirReport {
+    std::size_t vhosts = 0;
+    std::size_t exchanges = 0;
+    std::size_t queues = 0;
+    std::size_t bindings = 0;
+    std::size_t messages = 0;
+    /// A damaged journal's tail that was skipped, records naming what no longer exists.
+    std::vector<std::string> warnings = {};
+};
+
+/// A data directory that cannot be used, or a journal the disk refused to take.
+class DataDirError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
 namespace emulator {
 class BrokerState;
 }
@@ -150,6 +178,23 @@ public:
     /// as an import through the management API gives the user who posts it.
     std::vector<std::string> import_definitions(std::string_view json, std::string_view vhost = {},
                                                 std::string_view acting_user = {});
+
+    // ---- durable state in a directory (warren-server --data-dir) ----
+    /// Restores what the directory holds (durable exchanges, queues and bindings; vhosts,
+    /// users and permissions; the messages a RabbitMQ restart keeps: persistent ones in
+    /// durable classic queues, every one in quorum queues) and records every change to them
+    /// from now on. Messages that were handed out and not acknowledged come back as a
+    /// restart brings them back: redelivered, in their places. Stream contents are not kept.
+    /// Call it before any connection; once per Broker. An empty or new directory leaves the
+    /// Broker as it is (its vhosts and users are recorded). Throws DataDirError when the
+    /// directory cannot be used; a damaged journal's tail is skipped with a warning.
+    DataDirReport open_data_dir(const std::string& directory, DataDirOptions options = {});
+    /// Whether changes wait to be made durable by sync_data().
+    bool data_pending() const;
+    /// Writes the recorded changes to the journal (and fsyncs it): what warren-server does
+    /// before it sends the confirms, acks' effects and replies of a batch of frames. Compacts
+    /// the journal when it has grown. Throws DataDirError when the disk refuses.
+    void sync_data();
 
 private:
     friend class detail::BrokerMethods;

@@ -1,0 +1,155 @@
+// The data directory: what a broker keeps across a restart of its process (RabbitMQ's Mnesia
+// tables for durable exchanges, queues, bindings, vhosts, users and permissions, and its
+// message store and queue indexes for persistent messages).
+//
+// One append-only file, DIR/warren.journal: an 8-byte magic, then records, each
+//   u32 length of what follows the checksum | u32 CRC-32 of it | u8 type | payload
+// big-endian, strings with a 32-bit length, tables in AMQP's encoding. Records say what changed
+// (an exchange, queue or binding put or deleted; a message put into a queue, handed out,
+// taken back, gone; the vhosts, users and permissions as a whole). Reading replays them into a
+// JournalImage; a record cut short or failing its checksum ends the replay with a warning (the
+// bad tail is kept aside as warren.journal.bad-<n>). At open, and when the file has grown to
+// twice what the live state takes, the file is rewritten from the state (compaction): a new
+// file, fsynced, renamed over the old.
+//
+// A queued message recorded in the journal carries a DurableMark: when the message leaves its
+// queue for good (acknowledged, dropped, expired, dead-lettered, purged, deleted with its
+// queue) the mark's destructor records that, so no path out of the model can forget it.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "durable_mark.hpp"
+#include "warren/emulator/broker.hpp"
+#include "warren/protocol/wire.hpp"
+
+namespace warren::emulator {
+
+class BrokerState;
+class Exchange;
+class Queue;
+struct Binding;
+struct QueuedMessage;
+struct VHost;
+
+/// What a replay of the journal found, before it is built into a BrokerState.
+struct JournalImage {
+    struct QueueRecord {
+        std::string vhost;
+        std::string name;
+        std::string payload;
+    };
+    struct MessageRecord {
+        std::uint64_t queue = 0;
+        std::string payload;  // the MessagePut record's, without the changes below
+        std::uint64_t sequence = 0;
+        std::uint32_t delivery_count = 0;
+        bool redelivered = false;
+        /// Handed out and not taken back: unacknowledged when the process stopped.
+        bool out = false;
+        std::uint64_t out_order = 0;
+    };
+    std::optional<std::string> security;
+    std::map<std::pair<std::string, std::string>, std::string> exchanges;  // (vhost, name) -> payload
+    std::map<std::uint64_t, QueueRecord> queues;                           // by queue id
+    std::map<std::string, std::string> bindings;                           // payload -> vhost
+    std::unordered_map<std::uint64_t, MessageRecord> messages;
+    std::uint64_t next_id = 1;
+    std::vector<std::string> warnings;
+};
+
+class Journal {
+public:
+    enum class Type : std::uint8_t {
+        Security = 1,
+        ExchangePut,
+        ExchangeDelete,
+        QueuePut,
+        QueueDelete,
+        BindingPut,
+        BindingDelete,
+        MessagePut,
+        MessageDelete,
+        MessageDelivered,
+        MessageRequeued,
+    };
+
+    /// Opens (creating it when absent) and locks the directory's journal and replays it.
+    /// Throws DataDirError when the directory cannot be used (not creatable, locked by
+    /// another process, not a warren journal).
+    Journal(std::filesystem::path dir, DataDirOptions options);
+    ~Journal();
+    Journal(const Journal&) = delete;
+    Journal& operator=(const Journal&) = delete;
+
+    /// The replayed state (once, after opening).
+    JournalImage take_image() { return std::move(image_); }
+
+    /// While false, changes are not written (a restore building the state, a broker going away).
+    void set_recording(bool on) noexcept { recording_ = on; }
+    bool recording() const noexcept { return recording_; }
+
+    // ---- what changed ----
+    void security(const BrokerState& s);
+    void exchange_put(const VHost& v, const Exchange& x);
+    void exchange_delete(const VHost& v, const Exchange& x);
+    /// Returns the queue's id in the journal.
+    std::uint64_t queue_put(const VHost& v, const Queue& q, std::uint64_t id = 0);
+    void queue_delete(std::uint64_t id);
+    void binding_put(const VHost& v, const Binding& b);
+    void binding_delete(const VHost& v, const Binding& b);
+    /// A message entering queue `queue_id`: recorded under a new id, which its mark keeps.
+    DurableMark message_put(std::uint64_t queue_id, const QueuedMessage& m);
+    /// The record of a message that has its id (a snapshot's).
+    void message_record(std::uint64_t queue_id, const QueuedMessage& m, std::uint64_t id);
+    /// The mark of a message read back from the journal.
+    DurableMark adopt(std::uint64_t id) noexcept { return DurableMark(this, id); }
+    void message_delivered(std::uint64_t id);
+    void message_requeued(std::uint64_t id, const QueuedMessage& m);
+    void message_deleted(std::uint64_t id);
+
+    // ---- making it durable ----
+    /// Whether changes wait in memory for commit().
+    bool pending() const noexcept { return !buffer_.empty(); }
+    /// Writes what waits and, with DataDirOptions::fsync, fsyncs it. Throws DataDirError when
+    /// the disk refuses.
+    void commit();
+    /// Whether the file has grown past the compaction threshold.
+    bool wants_compaction() const noexcept;
+    /// Replaces the file with `records` (a whole state, as snapshot writers produce): written
+    /// to a new file, fsynced, renamed over the old one.
+    void rewrite(const protocol::Bytes& records);
+    /// Appends one record to `out` (for rewrite's input).
+    static void append_record(protocol::Bytes& out, Type type, const protocol::Bytes& payload);
+    /// The record bodies of the current buffer go to `out` instead of the file (snapshots).
+    void capture_into(protocol::Bytes* out) noexcept { capture_ = out; }
+
+    const std::filesystem::path& file() const noexcept { return file_; }
+
+private:
+    void append(Type type, const protocol::Bytes& payload);
+    void replay();
+    void apply(Type type, protocol::ByteView payload);
+
+    std::filesystem::path dir_;
+    std::filesystem::path file_;
+    DataDirOptions options_;
+    int fd_ = -1;
+    int lock_fd_ = -1;
+    bool recording_ = true;
+    protocol::Bytes buffer_;
+    protocol::Bytes* capture_ = nullptr;
+    std::uint64_t file_size_ = 0;
+    std::uint64_t live_size_ = 0;  // the size after the last rewrite
+    std::uint64_t next_id_ = 1;
+    std::uint64_t out_order_ = 0;
+    JournalImage image_;
+};
+
+}  // namespace warren::emulator
