@@ -25,7 +25,7 @@ constexpr std::chrono::seconds request_deadline{30};
 
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
 public:
-    HttpSession(tcp::socket socket, Server& server) : stream_(std::move(socket)), api_(server) {
+    HttpSession(tcp::socket socket, Server& server) : stream_(std::move(socket)), server_(server), api_(server) {
         beast::error_code ec;
         const auto remote = stream_.socket().remote_endpoint(ec);
         loopback_ = !ec && remote.address().is_loopback();
@@ -63,7 +63,10 @@ private:
         auto& req = parser_->get();
         HttpRequest request{std::string(req.method_string()), std::string(req.target()),
                             std::string(req[http::field::authorization]), std::move(req.body()), loopback_};
-        write(api_.handle(request), req.keep_alive());
+        auto response = api_.handle(request);
+        // With a data directory, an answer goes out once what the request changed is on disk.
+        server_.sync_data();
+        write(std::move(response), req.keep_alive());
     }
 
     void write(HttpResponse r, bool keep_alive) {
@@ -85,6 +88,7 @@ private:
     }
 
     beast::tcp_stream stream_;
+    Server& server_;
     beast::flat_buffer buffer_;
     std::optional<http::request_parser<http::string_body>> parser_;
     ManagementApi api_;

@@ -69,6 +69,11 @@ std::string usage() {
            "  --definitions FILE          load RabbitMQ definitions (a definitions.json from\n"
            "                              GET /api/definitions or rabbitmqctl\n"
            "                              export_definitions) at start\n"
+           "  --data-dir DIR              keep durable exchanges, queues, bindings, users and\n"
+           "                              persistent messages in DIR across restarts (default:\n"
+           "                              memory only)\n"
+           "  --data-fsync on|off         fsync before confirming (default on; off survives a\n"
+           "                              killed process, not a power loss)\n"
            "  --memory-high-watermark M   block publishers above M bytes of allocated memory:\n"
            "                              bytes (1073741824, 512MiB, 2GB) or a fraction of\n"
            "                              physical memory (default 0.4)\n"
@@ -147,6 +152,12 @@ CommandLine parse_command_line(const std::vector<std::string_view>& args) {
         } else if (arg == "--definitions") {
             if (!take_value() || value.empty()) return fail("--definitions needs a file");
             o.definitions_file = std::string(value);
+        } else if (arg == "--data-dir") {
+            if (!take_value() || value.empty()) return fail("--data-dir needs a directory");
+            o.data_dir = std::string(value);
+        } else if (arg == "--data-fsync") {
+            if (!take_value() || (value != "on" && value != "off")) return fail("--data-fsync needs on or off");
+            o.data_fsync = value == "on";
         } else if (arg == "--memory-high-watermark") {
             if (!take_value()) return fail("--memory-high-watermark needs an amount");
             o.memory_high_watermark = parse_memory_amount(value, physical_memory_bytes());

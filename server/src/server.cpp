@@ -51,6 +51,41 @@ void Server::load_definitions(const std::string& path) {
     log_.log(LogLevel::info, "", "imported definitions from {}", path);
 }
 
+void Server::open_data_dir() {
+    try {
+        const DataDirReport r = broker_->open_data_dir(options_.data_dir, DataDirOptions{options_.data_fsync});
+        for (const std::string& warning : r.warnings) log_.log(LogLevel::warning, "", "--data-dir: {}", warning);
+        log_.log(LogLevel::info, "", "data directory {}: {} vhosts, {} exchanges, {} queues, {} bindings, {} messages restored",
+                 options_.data_dir, r.vhosts, r.exchanges, r.queues, r.bindings, r.messages);
+    } catch (const DataDirError& e) {
+        throw std::runtime_error(fmt::format("--data-dir {}: {}", options_.data_dir, e.what()));
+    }
+    data_dir_open_ = true;
+}
+
+void Server::commit_later(std::shared_ptr<Session> session) {
+    if (session) awaiting_commit_.push_back(std::move(session));
+    if (commit_posted_) return;
+    commit_posted_ = true;
+    asio::post(io_, [this] { run_commit(); });
+}
+
+void Server::run_commit() {
+    commit_posted_ = false;
+    try {
+        broker_->sync_data();
+    } catch (const DataDirError& e) {
+        // RabbitMQ's node stops when its message store cannot write: nothing unrecorded may be
+        // confirmed.
+        log_.log(LogLevel::error, "", "the data directory refused a write, stopping: {}", e.what());
+        std::fflush(nullptr);
+        std::_Exit(70);
+    }
+    std::vector<std::shared_ptr<Session>> waiting;
+    waiting.swap(awaiting_commit_);
+    for (auto& s : waiting) s->committed();
+}
+
 Server::Server(asio::io_context& io, ServerOptions options)
     : io_(io),
       options_(std::move(options)),
@@ -63,6 +98,7 @@ Server::Server(asio::io_context& io, ServerOptions options)
       memory_timer_(io),
       accept_retry_timer_(io),
       shutdown_timer_(io) {
+    if (!options_.data_dir.empty()) open_data_dir();
     if (!options_.definitions_file.empty()) load_definitions(options_.definitions_file);
     error_code ec;
     const asio::ip::address address = asio::ip::make_address(options_.bind_address, ec);
@@ -179,6 +215,7 @@ void Server::arm_broker_timer() {
         if (ec || broker_timer_at_ != next) return;
         broker_timer_at_.reset();
         broker_->run_due();
+        if (commit_pending()) commit_later(nullptr);
         broker_touched();
     });
 }

@@ -182,8 +182,21 @@ void Session::feed(protocol::ByteView bytes) {
 
 // ---- writing ----------------------------------------------------------------------------------
 
+void Session::committed() {
+    awaiting_commit_ = false;
+    event([] {});
+}
+
 void Session::flush() {
     if (state_ != State::open) return;
+    if (server_.commit_pending()) {
+        // With a data directory, nothing goes out before what produced it is on disk.
+        if (!awaiting_commit_) {
+            awaiting_commit_ = true;
+            server_.commit_later(shared_from_this());
+        }
+        return;
+    }
     peak_unwritten_ = std::max(peak_unwritten_, conn_.unwritten() + direct_output_.size());
     if (write_armed_) return;  // on_writable flushes
     const auto now = Clock::now();

@@ -35,6 +35,11 @@ struct ServerOptions {
     /// imported at start, after `users` and `vhosts`; empty: none.
     std::string definitions_file = {};
 
+    /// Where durable state is kept across restarts (Broker::open_data_dir); empty: memory only.
+    std::string data_dir = {};
+    /// fsync the journal before confirms and replies go out (DataDirOptions::fsync).
+    bool data_fsync = true;
+
     /// What the AMQP engine announces and enforces (heartbeat, frame_max, channel_max, ...).
     protocol::ServerConfig amqp = {};
 

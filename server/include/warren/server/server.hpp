@@ -72,11 +72,25 @@ public:
     /// Something happened that may change the Broker's next deadline.
     void broker_touched();
     void session_closed(std::uint64_t id);
+    /// Whether the Broker holds changes not yet durable: a session then sends nothing until
+    /// the next group commit (commit_later), so that no confirm, reply or ack's effect goes
+    /// out before its record is on disk.
+    bool commit_pending() const { return data_dir_open_ && broker_->data_pending(); }
+    /// Flushes `session` (when not null) after the next group commit, which runs once the
+    /// ready handlers have run.
+    void commit_later(std::shared_ptr<Session> session);
+    /// Commits now, when anything waits (the management API answers after it).
+    void sync_data() {
+        if (commit_pending()) run_commit();
+    }
     void note_published(std::size_t bytes);
 
 private:
     /// ServerOptions::definitions_file; throws std::runtime_error saying what is wrong.
     void load_definitions(const std::string& path);
+    /// ServerOptions::data_dir; throws std::runtime_error saying what is wrong.
+    void open_data_dir();
+    void run_commit();
     void accept();
     void arm_broker_timer();
     void check_memory();
@@ -104,6 +118,10 @@ private:
     std::uint64_t published_since_check_ = 0;
 
     std::unique_ptr<ManagementListener> management_;
+
+    bool data_dir_open_ = false;
+    bool commit_posted_ = false;
+    std::vector<std::shared_ptr<Session>> awaiting_commit_;
 
     boost::asio::steady_timer accept_retry_timer_;
     boost::asio::steady_timer shutdown_timer_;

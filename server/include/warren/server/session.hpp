@@ -72,6 +72,8 @@ public:
     /// Closes the socket now.
     void close();
     void set_memory_alarm(bool on);
+    /// The group commit this session waited for is done: writes what it held back.
+    void committed();
 
     std::uint64_t id() const noexcept { return conn_.peer().id; }
     bool closed() const noexcept { return state_ == State::closed; }
@@ -116,6 +118,7 @@ private:
 
     bool in_event_ = false;
     bool flush_posted_ = false;
+    bool awaiting_commit_ = false;
     bool read_armed_ = false;
     bool write_armed_ = false;
     std::optional<Clock::time_point> timer_at_;

@@ -1,0 +1,294 @@
+#!/usr/bin/python3
+"""warren-server --data-dir killed with SIGKILL at random points.
+
+Each round starts warren-server on the same data directory; pika clients publish persistent
+messages with publisher confirms to a durable classic queue and a quorum queue and consume them
+with acknowledgements (basic.get and basic.consume, some held unacknowledged) until the server
+is killed with SIGKILL at a random moment. The server is started again and every queue read to
+the end: each message that was confirmed and not acknowledged must be there, none whose
+acknowledgement the server had answered (a later reply on the same channel came back) may be,
+nothing unknown or twice. Then the journal is damaged (last record cut, a byte flipped, a
+foreign file) and the server must start with a warning, or refuse with a clear error, never
+crash.
+
+    tests/crash/crash_test.py WARREN_SERVER [--rounds N] [--seed S]
+
+Prints what each round published, confirmed, acknowledged and found, and the lost messages
+(none); exits non-zero on any loss, resurrection or crash.
+"""
+import argparse
+import os
+import random
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+import pika
+import pika.exceptions
+
+QUEUES = {
+    "crash-classic": {},
+    "crash-quorum": {"x-queue-type": "quorum"},
+}
+
+
+class Server:
+    def __init__(self, binary, data_dir, log_path):
+        self.log_path = log_path
+        self.log = open(log_path, "ab")
+        self.proc = subprocess.Popen(
+            [binary, "--port", "0", "--data-dir", data_dir, "--log-level", "info"],
+            stdout=subprocess.PIPE, stderr=self.log)
+        line = self.proc.stdout.readline().decode()
+        m = re.search(r"listening on [\d.]+:(\d+)", line)
+        if not m:
+            self.proc.wait(timeout=10)
+            raise RuntimeError(f"warren-server did not start (exit {self.proc.returncode}); see {log_path}")
+        self.port = int(m.group(1))
+
+    def kill(self):
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+        self.log.close()
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        rc = self.proc.wait(timeout=30)
+        self.log.close()
+        return rc
+
+
+class Ledger:
+    """What the clients know, shared by their threads."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.attempted = set()
+        self.confirmed = set()
+        self.ack_sent = set()   # basic.ack sent: may or may not have reached the server
+        self.acked = set()      # a later reply on the channel proves the server took the ack
+
+    def add(self, name, item):
+        with self.lock:
+            getattr(self, name).add(item)
+
+
+def connect(port):
+    return pika.BlockingConnection(pika.ConnectionParameters(
+        host="127.0.0.1", port=port, heartbeat=0, blocked_connection_timeout=30,
+        connection_attempts=1, socket_timeout=5))
+
+
+def publisher(port, ledger, prefix, stop):
+    n = 0
+    try:
+        conn = connect(port)
+        ch = conn.channel()
+        ch.confirm_delivery()
+        while not stop.is_set():
+            for q in QUEUES:
+                body = f"{prefix}-{n}"
+                n += 1
+                ledger.add("attempted", body)
+                ch.basic_publish("", q, body, pika.BasicProperties(delivery_mode=2), mandatory=True)
+                ledger.add("confirmed", body)
+    except (pika.exceptions.AMQPError, OSError):
+        pass  # the server was killed
+
+
+def getter(port, ledger, stop):
+    try:
+        conn = connect(port)
+        ch = conn.channel()
+        while not stop.is_set():
+            for q in QUEUES:
+                method, _, body = ch.basic_get(q)
+                if method is None:
+                    continue
+                body = body.decode()
+                ledger.add("ack_sent", body)
+                ch.basic_ack(method.delivery_tag)
+                ch.queue_declare(q, passive=True)  # its reply proves the ack was taken
+                ledger.add("acked", body)
+    except (pika.exceptions.AMQPError, OSError):
+        pass
+
+
+def consumer(port, ledger, queue, stop, hold_every):
+    """Consumes with a prefetch, acknowledging in batches; every hold_every-th delivery it
+    never acknowledges (the server must give those back after the kill)."""
+    try:
+        conn = connect(port)
+        ch = conn.channel()
+        ch.basic_qos(prefetch_count=50)
+        pending = []
+        count = 0
+        for method, _, body in ch.consume(queue, inactivity_timeout=0.05):
+            if stop.is_set():
+                break
+            if method is not None:
+                count += 1
+                if count % hold_every == 0:
+                    continue
+                pending.append((method.delivery_tag, body.decode()))
+            if len(pending) >= 10 or (method is None and pending):
+                for _, b in pending:
+                    ledger.add("ack_sent", b)
+                for tag, _ in pending:
+                    ch.basic_ack(tag)
+                ch.basic_qos(prefetch_count=50)  # its reply proves the acks were taken
+                for _, b in pending:
+                    ledger.add("acked", b)
+                pending = []
+    except (pika.exceptions.AMQPError, OSError):
+        pass
+
+
+def read_all(port):
+    """Every message now in the queues, taken with basic.get (auto-ack)."""
+    conn = connect(port)
+    ch = conn.channel()
+    found = {}
+    for q in QUEUES:
+        ch.queue_declare(q, durable=True, arguments=QUEUES[q])
+        items = []
+        while True:
+            method, _, body = ch.basic_get(q, auto_ack=True)
+            if method is None:
+                break
+            items.append(body.decode())
+        found[q] = items
+    conn.close()
+    return found
+
+
+def round_trip(binary, data_dir, logs, ledger, rnd, rng):
+    server = Server(binary, data_dir, logs)
+    conn = connect(server.port)
+    ch = conn.channel()
+    for q, args in QUEUES.items():
+        ch.queue_declare(q, durable=True, arguments=args)
+    conn.close()
+    stop = threading.Event()
+    threads = [threading.Thread(target=publisher, args=(server.port, ledger, f"r{rnd}p{i}", stop)) for i in range(2)]
+    threads.append(threading.Thread(target=getter, args=(server.port, ledger, stop)))
+    for q in QUEUES:
+        threads.append(threading.Thread(target=consumer, args=(server.port, ledger, q, stop, 7)))
+    for t in threads:
+        t.daemon = True
+        t.start()
+    time.sleep(rng.uniform(0.3, 1.5))
+    server.kill()
+    stop.set()
+    for t in threads:
+        t.join(timeout=20)
+        if t.is_alive():
+            raise RuntimeError("a client thread did not end after the kill")
+
+
+def check_round(binary, data_dir, logs, ledger, rnd):
+    server = Server(binary, data_dir, logs)
+    found = read_all(server.port)
+    rc = server.stop()
+    if rc != 0:
+        raise RuntimeError(f"warren-server exited with {rc} after SIGTERM; see {logs}")
+    present = [b for items in found.values() for b in items]
+    seen = set(present)
+    must = ledger.confirmed - ledger.ack_sent
+    lost = sorted(must - seen)
+    resurrected = sorted(ledger.acked & seen)
+    unknown = sorted(seen - ledger.attempted)
+    duplicates = len(present) - len(seen)
+    print(f"round {rnd}: attempted {len(ledger.attempted)}, confirmed {len(ledger.confirmed)}, "
+          f"acknowledged {len(ledger.acked)} (+{len(ledger.ack_sent - ledger.acked)} unanswered), "
+          f"found {len(present)} after the restart; lost {lost}, acknowledged but back {resurrected}, "
+          f"unknown {unknown}, duplicates {duplicates}", flush=True)
+    return not (lost or resurrected or unknown or duplicates)
+
+
+def start_damaged(binary, data_dir, logs, damage, expect):
+    journal = os.path.join(data_dir, "warren.journal")
+    damage(journal)
+    with open(logs, "ab") as log:
+        proc = subprocess.Popen([binary, "--port", "0", "--data-dir", data_dir],
+                                stdout=subprocess.PIPE, stderr=log)
+        line = proc.stdout.readline().decode()
+        if "listening on" in line:
+            proc.send_signal(signal.SIGTERM)
+            rc = proc.wait(timeout=30)
+            outcome = "started"
+        else:
+            rc = proc.wait(timeout=30)
+            outcome = "refused"
+    text = open(logs, encoding="utf-8", errors="replace").read()
+    ok = outcome == expect[0] and rc >= 0 and (rc == 0 if outcome == "started" else rc == 1) and expect[1] in text
+    print(f"damaged journal ({damage.__doc__}): {outcome}, exit {rc}, "
+          f"{'says' if expect[1] in text else 'does NOT say'} '{expect[1]}'", flush=True)
+    return ok
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("server")
+    ap.add_argument("--rounds", type=int, default=6)
+    ap.add_argument("--seed", type=int, default=None)
+    args = ap.parse_args()
+    seed = args.seed if args.seed is not None else random.randrange(1 << 30)
+    rng = random.Random(seed)
+    work = tempfile.mkdtemp(prefix="warren-crash-")
+    data_dir = os.path.join(work, "data")
+    print(f"crash test: {args.rounds} rounds, seed {seed}, in {work}", flush=True)
+    ok = True
+    try:
+        for rnd in range(1, args.rounds + 1):
+            ledger = Ledger()
+            logs = os.path.join(work, f"round-{rnd}.log")
+            round_trip(args.server, data_dir, logs, ledger, rnd, rng)
+            ok &= check_round(args.server, data_dir, logs, ledger, rnd)
+
+        def cut_last(path):
+            """the last record cut short"""
+            with open(path, "ab") as f:
+                f.write(b"\x00\x00\x01\x00\x12\x34")  # a record header promising 256 bytes
+        def flip(path):
+            """a byte flipped in the middle"""
+            with open(path, "r+b") as f:
+                size = os.path.getsize(path)
+                f.seek(size // 2)
+                b = f.read(1)
+                f.seek(size // 2)
+                f.write(bytes([b[0] ^ 0x40]))
+        def foreign(path):
+            """a file that is not a journal"""
+            with open(path, "wb") as f:
+                f.write(b"PK\x03\x04 not a journal")
+
+        # Something to damage: messages in the queues.
+        server = Server(args.server, data_dir, os.path.join(work, "fill.log"))
+        conn = connect(server.port)
+        ch = conn.channel()
+        ch.confirm_delivery()
+        for i in range(200):
+            ch.basic_publish("", "crash-classic", f"fill-{i}", pika.BasicProperties(delivery_mode=2))
+        conn.close()
+        server.kill()
+        ok &= start_damaged(args.server, data_dir, os.path.join(work, "cut.log"), cut_last,
+                            ("started", "a record cut short"))
+        ok &= start_damaged(args.server, data_dir, os.path.join(work, "flip.log"), flip,
+                            ("started", "skipped"))
+        ok &= start_damaged(args.server, data_dir, os.path.join(work, "foreign.log"), foreign,
+                            ("refused", "is not a warren journal"))
+    finally:
+        if ok:
+            shutil.rmtree(work, ignore_errors=True)
+    print("crash test: " + ("passed" if ok else f"FAILED (logs in {work})"), flush=True)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
