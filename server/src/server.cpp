@@ -139,10 +139,11 @@ std::optional<std::uint16_t> Server::management_port() const {
 }
 
 void Server::start() {
+    // The Broker's, which a data directory may have restored.
     std::vector<std::string> users;
-    for (const auto& u : options_.users) users.push_back(u.name);
+    for (const auto& u : broker_->users()) users.push_back(u.name);
     log_.log(LogLevel::info, "", "listening on {} (vhosts: {}; users: {}; memory high watermark: {} bytes)",
-             listening_on(), fmt::join(options_.vhosts, ", "), fmt::join(users, ", "), watermark_);
+             listening_on(), fmt::join(broker_->vhosts(), ", "), fmt::join(users, ", "), watermark_);
     accept();
     if (management_) {
         management_->start();
