@@ -3,14 +3,18 @@
 // runs it against both and prints the ratios.
 //
 //   warren-amqp-bench --url amqp://guest:guest@127.0.0.1:5672/%2f
-//       [--publishers N] [--consumers N] [--seconds S] [--sizes 100,4096] [--modes plain,confirm]
+//       [--publishers N] [--consumers N] [--seconds S] [--sizes 100,4096]
+//       [--modes plain,confirm,persistent]
 //       [--max-mb MB] [--window N] [--prefetch N] [--connects N] [--idle N] [--server-pid PID]
 //
 // Each figure, per body size and mode, on a fresh non-durable queue of its own:
 //   publish  N publishers (a connection each) publish transient messages to the default exchange
 //            for --seconds (or until --max-mb of bodies); "plain" publishes without confirms and
 //            the figure's clock stops when the queue holds every message, "confirm" keeps up to
-//            --window unconfirmed messages in flight and stops when the last one is confirmed.
+//            --window unconfirmed messages in flight and stops when the last one is confirmed;
+//            "persistent" is "confirm" with persistent messages (delivery mode 2) to a durable
+//            queue, which a broker confirms once the message is on disk (warren-server with
+//            --data-dir).
 //   consume  N consumers (a connection each) drain that queue: "plain" with no-ack, "confirm"
 //            with manual acks (one basic.ack per message) and prefetch --prefetch.
 // Before those: connection set-up (TCP connect, AMQP handshake, login, channel.open), --connects
@@ -219,7 +223,7 @@ std::string cpu_words(const Figure& f) {
 
 /// One publisher's share: publishes until `stop` or `cap` messages; confirmed ones when confirming.
 std::uint64_t publish_loop(const Target& target, const std::string& queue, std::size_t size,
-                           bool confirm, int window, std::uint64_t cap,
+                           bool confirm, bool persistent, int window, std::uint64_t cap,
                            const std::atomic<bool>& stop, std::uint64_t& nacked) {
     Connection c(target);
     auto conn = c.get();
@@ -230,6 +234,9 @@ std::uint64_t publish_loop(const Target& target, const std::string& queue, std::
     std::string body(size, 'x');
     amqp_bytes_t body_bytes{body.size(), body.data()};
     amqp_bytes_t key = amqp_cstring_bytes(queue.c_str());
+    amqp_basic_properties_t props{};
+    props._flags = AMQP_BASIC_DELIVERY_MODE_FLAG;
+    props.delivery_mode = 2;
     std::uint64_t published = 0;
     std::uint64_t confirmed = 0;
 
@@ -254,7 +261,7 @@ std::uint64_t publish_loop(const Target& target, const std::string& queue, std::
         if (confirm) {
             while (published - confirmed >= static_cast<std::uint64_t>(window)) read_confirm();
         }
-        check_status(amqp_basic_publish(conn, 1, amqp_empty_bytes, key, 0, 0, nullptr, body_bytes),
+        check_status(amqp_basic_publish(conn, 1, amqp_empty_bytes, key, 0, 0, persistent ? &props : nullptr, body_bytes),
                      "basic.publish");
         ++published;
     }
@@ -265,7 +272,7 @@ std::uint64_t publish_loop(const Target& target, const std::string& queue, std::
 }
 
 Figure run_publish(const Options& o, const Target& target, const std::string& queue,
-                   std::size_t size, bool confirm) {
+                   std::size_t size, bool confirm, bool persistent) {
     std::uint64_t cap_total = std::max<std::uint64_t>(1, o.max_mb * 1024 * 1024 / size);
     std::uint64_t cap_each = std::max<std::uint64_t>(1, cap_total / o.publishers);
     std::atomic<bool> stop{false};
@@ -276,7 +283,7 @@ Figure run_publish(const Options& o, const Target& target, const std::string& qu
     std::vector<std::thread> threads;
     for (int i = 0; i < o.publishers; ++i) {
         threads.emplace_back([&, i] {
-            counts[i] = publish_loop(target, queue, size, confirm, o.window, cap_each, stop, nacks[i]);
+            counts[i] = publish_loop(target, queue, size, confirm, persistent, o.window, cap_each, stop, nacks[i]);
             --running;
         });
     }
@@ -463,7 +470,8 @@ Options parse_args(int argc, char** argv) {
     if (o.publishers < 1 || o.consumers < 1 || o.window < 1 || o.prefetch < 1 || o.prefetch > 65535)
         die("--publishers, --consumers, --window and --prefetch must be positive (prefetch < 65536)");
     for (auto& m : o.modes)
-        if (m != "plain" && m != "confirm") die("--modes takes plain and/or confirm");
+        if (m != "plain" && m != "confirm" && m != "persistent")
+            die("--modes takes plain, confirm and/or persistent");
     return o;
 }
 
@@ -488,13 +496,14 @@ int main(int argc, char** argv) {
     Connection admin(target);
     for (std::size_t size : o.sizes) {
         for (const auto& mode : o.modes) {
-            bool reliable = mode == "confirm";
+            const bool persistent = mode == "persistent";
+            const bool reliable = mode != "plain";
             std::string queue = fmt::format("warren-bench-{}-{}-{}", ::getpid(), size, mode);
-            amqp_queue_declare(admin.get(), 1, amqp_cstring_bytes(queue.c_str()), 0, 0, 0, 0,
+            amqp_queue_declare(admin.get(), 1, amqp_cstring_bytes(queue.c_str()), 0, persistent, 0, 0,
                                amqp_empty_table);
             check(admin.get(), "queue.declare");
 
-            Figure pub = run_publish(o, target, queue, size, reliable);
+            Figure pub = run_publish(o, target, queue, size, reliable, persistent);
             fmt::print("publish size={} mode={} publishers={} msgs={} seconds={:.3f} rate={:.0f}{}{}\n",
                        size, mode, o.publishers, pub.messages, pub.seconds, pub.rate(),
                        pub.nacked ? fmt::format(" nacked={}", pub.nacked) : "", cpu_words(pub));

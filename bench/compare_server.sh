@@ -54,8 +54,10 @@ scripts/rabbitmq.sh start >"$work/rabbitmq.url" 2>"$work/rabbitmq.log" &
 rabbit_start=$!
 
 : >"$work/server.out"
+# With a data directory, as RabbitMQ has one: "--modes persistent" then compares confirms that
+# wait for the disk on both (the other modes use transient queues, which write nothing).
 "$server" --bind 127.0.0.1 --port 0 --user guest:guest --vhost / --log-level warning \
-  >"$work/server.out" 2>"$work/server.log" &
+  --data-dir "$work/warren-data" >"$work/server.out" 2>"$work/server.log" &
 server_pid=$!
 server_port=""
 for _ in $(seq 1 100); do
