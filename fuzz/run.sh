@@ -17,7 +17,7 @@ cmake -S "$here" -B "$build" -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD
 cmake --build "$build"
 
 status=0
-for target in frame method content_header field_table server_connection management_request; do
+for target in frame method content_header field_table server_connection management_request journal; do
   corpus=$build/corpus/$target
   artifacts=$build/artifacts/$target
   mkdir -p "$corpus" "$artifacts"

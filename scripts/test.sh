@@ -6,10 +6,12 @@
 #   - the conformance suite against the goldens recorded from RabbitMQ 3.10.8, the emulator
 #     against the live broker, and the live broker against the goldens; the management API's
 #     request sequence against the live broker's management plugin and its goldens;
-#   - warren-server built with AddressSanitizer and UBSan: its socket tests, then the
-#     conformance suite, the management API's request sequence against its goldens, and the
-#     pika / amqplib / amqp-tools interop programs and rabbitmqadmin through it, a clean exit
-#     on SIGTERM with no leak, and the web console's pages in headless Chromium.
+#   - warren-server built with AddressSanitizer and UBSan: its socket tests, then (keeping a
+#     data directory) the conformance suite, the management API's request sequence against its
+#     goldens, and the pika / amqplib / amqp-tools interop programs and rabbitmqadmin through
+#     it, a clean exit on SIGTERM with no leak, the web console's pages in headless Chromium,
+#     and the crash test: SIGKILL at random points under confirmed publishes and acknowledged
+#     consumes, nothing confirmed lost, nothing acknowledged back, damaged journals survived.
 # Any failure fails the run; RabbitMQ is stopped on the way out.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -40,7 +42,7 @@ echo "== RabbitMQ at $url"
 echo "== CTest: unit, packaging, examples, live backend and examples"
 (cd build && ctest --output-on-failure -j "$(nproc)")
 
-echo "== a short fuzz run of every decoder, the connection input path and the management API's request path (Clang, libFuzzer)"
+echo "== a short fuzz run of every decoder, the connection input path and the management API's request path and the data directory's journal (Clang, libFuzzer)"
 fuzz/run.sh build-fuzz "${WARREN_FUZZ_SECONDS:-10}"
 
 conformance=build/conformance/warren-conformance
