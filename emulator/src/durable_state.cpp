@@ -54,10 +54,11 @@ protocol::Bytes snapshot(BrokerState& s) {
         for (auto& [xname, x] : v->exchanges)
             for (const auto& b : x->bindings())
                 if (Model::durable_binding(*b)) j.binding_put(*v, *b);
-        for (auto& [qname, q] : v->queues) {
-            if (q->journal_id() == 0) continue;
-            q->for_each_ready([&](const QueuedMessage& m) {
-                if (m.mark) j.message_record(q->journal_id(), m, m.mark.id());
+        for (auto& entry : v->queues) {
+            const Queue& q = *entry.second;
+            if (q.journal_id() == 0) continue;
+            q.for_each_ready([&](const QueuedMessage& m) {
+                if (m.mark) j.message_record(q.journal_id(), m, m.mark.id());
             });
         }
     }
@@ -93,7 +94,8 @@ DataDirReport restore(BrokerState& s, JournalImage& image) {
                     [&] { codec::apply_security(protocol::as_bytes(*image.security), s); });
     }
     report.vhosts = s.vhosts.size();
-    for (auto& [key, payload] : image.exchanges) {
+    for (auto& entry : image.exchanges) {
+        const std::string& payload = entry.second;
         each_record(report.warnings, "exchange", [&] {
             codec::ExchangeRecord x = codec::decode_exchange(protocol::as_bytes(payload));
             VHost* v = s.find_vhost(x.vhost);
@@ -105,7 +107,9 @@ DataDirReport restore(BrokerState& s, JournalImage& image) {
         });
     }
     std::unordered_map<std::uint64_t, Queue*> queues;
-    for (auto& [id, record] : image.queues) {
+    for (auto& entry : image.queues) {
+        const std::uint64_t id = entry.first;
+        const JournalImage::QueueRecord& record = entry.second;
         each_record(report.warnings, "queue", [&] {
             codec::QueueRecord q = codec::decode_queue(protocol::as_bytes(record.payload));
             VHost* v = s.find_vhost(q.vhost);
@@ -120,7 +124,8 @@ DataDirReport restore(BrokerState& s, JournalImage& image) {
             ++report.queues;
         });
     }
-    for (auto& [payload, vhost] : image.bindings) {
+    for (auto& entry : image.bindings) {
+        const std::string& payload = entry.first;
         each_record(report.warnings, "binding", [&] {
             codec::BindingRecord b = codec::decode_binding(protocol::as_bytes(payload));
             VHost* v = s.find_vhost(b.vhost);

@@ -109,7 +109,10 @@ public:
     /// The record of a message that has its id (a snapshot's).
     void message_record(std::uint64_t queue_id, const QueuedMessage& m, std::uint64_t id);
     /// The mark of a message read back from the journal.
-    DurableMark adopt(std::uint64_t id) noexcept { return DurableMark(this, id); }
+    DurableMark adopt(std::uint64_t id) noexcept {
+        ++live_messages_;
+        return DurableMark(this, id);
+    }
     void message_delivered(std::uint64_t id);
     void message_requeued(std::uint64_t id, const QueuedMessage& m);
     void message_deleted(std::uint64_t id);
@@ -120,7 +123,9 @@ public:
     /// Writes what waits and, with DataDirOptions::fsync, fsyncs it. Throws DataDirError when
     /// the disk refuses.
     void commit();
-    /// Whether the file has grown past the compaction threshold.
+    /// Whether the file has grown past DataDirOptions::compact_min_bytes and to twice what the
+    /// live state takes: the size of the last rewrite, or less when the live messages are fewer
+    /// now (their number times the average record written).
     bool wants_compaction() const noexcept;
     /// Replaces the file with `records` (a whole state, as snapshot writers produce): written
     /// to a new file, fsynced, renamed over the old one.
@@ -147,6 +152,9 @@ private:
     protocol::Bytes* capture_ = nullptr;
     std::uint64_t file_size_ = 0;
     std::uint64_t live_size_ = 0;  // the size after the last rewrite
+    std::uint64_t live_messages_ = 0;  // marks alive
+    std::uint64_t message_records_ = 0;
+    std::uint64_t message_record_bytes_ = 0;
     std::uint64_t next_id_ = 1;
     std::uint64_t out_order_ = 0;
     JournalImage image_;

@@ -351,3 +351,25 @@ TEST_CASE("data dir: refused when it is not a journal or is in use") {
     CHECK_THROWS_WITH(second.broker.open_data_dir(dir / "d"), Catch::Contains("in use by another process"));
     CHECK_THROWS_AS(first.broker.open_data_dir(dir / "other"), std::logic_error);
 }
+
+TEST_CASE("data dir: a journal whose queues were drained is compacted at the next sync") {
+    TempDir dir;
+    const DataDirOptions options{.fsync = false, .compact_min_bytes = 4096};
+    const std::string body(1000, 'x');
+    {
+        Harness writer;
+        writer.broker.open_data_dir(dir / "d", options);
+        auto ch = writer.channel(writer.connect());
+        writer.declare_queue(ch, "q", {.durable = true});
+        for (int i = 0; i < 3000; ++i) writer.publish(ch, "", "q", body, persistent());
+    }
+    // Opened again: the journal was just rewritten holding every message.
+    Harness h;
+    h.broker.open_data_dir(dir / "d", options);
+    const auto journal = fs::path(dir / "d") / "warren.journal";
+    CHECK(fs::file_size(journal) > 3000 * 1000);
+    auto ch = h.channel(h.connect());
+    while (auto got = h.get(ch, "q")) REQUIRE(h.methods.basic_ack(ch, got->delivery_tag, false).ok());
+    h.broker.sync_data();
+    CHECK(fs::file_size(journal) < 64 * 1024);
+}
