@@ -161,7 +161,7 @@ DataDirReport restore(BrokerState& s, JournalImage& image) {
             qm.sequence = m.sequence;
             qm.delivery_count = m.delivery_count;
             qm.redelivered = m.redelivered;
-            qm.mark = journal.adopt(id);
+            qm.mark = journal.adopt(id, m.payload.size() + 9);
             queue->restore(std::move(qm));
             ++report.messages;
         });
@@ -174,7 +174,7 @@ DataDirReport restore(BrokerState& s, JournalImage& image) {
             qm.sequence = m.sequence;
             qm.delivery_count = m.delivery_count;
             qm.redelivered = m.redelivered;
-            qm.mark = journal.adopt(o.id);
+            qm.mark = journal.adopt(o.id, o.payload->size() + 9);
             if (model.take_back(*o.queue, std::move(qm), o.queue->rules().channel_down_requeue)) ++report.messages;
         });
     }

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
@@ -321,6 +322,37 @@ void Journal::append(Type type, const Bytes& payload) {
     }
     if (!recording_) return;
     append_record(buffer_, type, payload);
+    // What this record makes dead, itself included where it only says something is gone.
+    const std::uint64_t size = record_header + 1 + payload.size();
+    switch (type) {
+        case Type::MessageDelete: {
+            garbage_bytes_ += size;
+            Reader r{ByteView(payload)};
+            std::uint64_t id = 0;
+            if (r.u64(id)) {
+                if (auto it = record_bytes_.find(id); it != record_bytes_.end()) {
+                    garbage_bytes_ += it->second;
+                    record_bytes_.erase(it);
+                }
+            }
+            break;
+        }
+        case Type::MessageDelivered:
+        case Type::MessageRequeued:
+            garbage_bytes_ += size;
+            break;
+        case Type::QueueDelete:
+        case Type::ExchangeDelete:
+        case Type::BindingDelete:
+            garbage_bytes_ += 2 * size;
+            break;
+        case Type::Security:
+            garbage_bytes_ += last_security_bytes_;
+            last_security_bytes_ = size;
+            break;
+        default:
+            break;
+    }
 }
 
 void Journal::security(const BrokerState& s) {
@@ -364,15 +396,13 @@ void Journal::binding_delete(const VHost& v, const Binding& b) {
 DurableMark Journal::message_put(std::uint64_t queue_id, const QueuedMessage& m) {
     const std::uint64_t id = next_id_++;
     message_record(queue_id, m, id);
-    ++live_messages_;
     return DurableMark(this, id);
 }
 
 void Journal::message_record(std::uint64_t queue_id, const QueuedMessage& m, std::uint64_t id) {
     if (!recording_ && !capture_) return;
     const protocol::Bytes payload = codec::encode_message(id, queue_id, m);
-    ++message_records_;
-    message_record_bytes_ += record_header + 1 + payload.size();
+    record_bytes_[id] = static_cast<std::uint32_t>(std::min<std::size_t>(record_header + 1 + payload.size(), UINT32_MAX));
     append(Type::MessagePut, payload);
 }
 
@@ -394,7 +424,6 @@ void Journal::message_requeued(std::uint64_t id, const QueuedMessage& m) {
 }
 
 void Journal::message_deleted(std::uint64_t id) {
-    if (live_messages_ > 0) --live_messages_;
     if (!recording_) return;
     Bytes payload;
     Writer(payload).u64(id);
@@ -417,14 +446,7 @@ void Journal::commit() {
 }
 
 bool Journal::wants_compaction() const noexcept {
-    if (file_size_ <= options_.compact_min_bytes) return false;
-    std::uint64_t live = live_size_;
-    if (message_records_ > 0) {
-        // Queues drained since the last rewrite: what is left, estimated, plus room for the rest.
-        const std::uint64_t estimate = live_messages_ * (message_record_bytes_ / message_records_) + (1u << 20);
-        live = std::min(live, estimate);
-    }
-    return file_size_ > 2 * live;
+    return file_size_ > options_.compact_min_bytes && garbage_bytes_ > file_size_ / 2;
 }
 
 void Journal::rewrite(const Bytes& records) {
@@ -448,7 +470,7 @@ void Journal::rewrite(const Bytes& records) {
     fd_ = ::open(file_.c_str(), O_RDWR | O_APPEND | O_CLOEXEC);
     if (fd_ < 0) fail(fmt::format("cannot open {}: {}", file_.string(), errno_text(errno)));
     file_size_ = sizeof magic + records.size();
-    live_size_ = file_size_;
+    garbage_bytes_ = 0;
     buffer_.clear();
 }
 

@@ -17,6 +17,8 @@
 // queue) the mark's destructor records that, so no path out of the model can forget it.
 #pragma once
 
+#include <algorithm>
+#include <climits>
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -109,8 +111,9 @@ public:
     /// The record of a message that has its id (a snapshot's).
     void message_record(std::uint64_t queue_id, const QueuedMessage& m, std::uint64_t id);
     /// The mark of a message read back from the journal.
-    DurableMark adopt(std::uint64_t id) noexcept {
-        ++live_messages_;
+    /// The mark of a message read back from the journal, whose record takes `record_bytes`.
+    DurableMark adopt(std::uint64_t id, std::size_t record_bytes) {
+        record_bytes_[id] = static_cast<std::uint32_t>(std::min<std::size_t>(record_bytes, UINT32_MAX));
         return DurableMark(this, id);
     }
     void message_delivered(std::uint64_t id);
@@ -123,9 +126,9 @@ public:
     /// Writes what waits and, with DataDirOptions::fsync, fsyncs it. Throws DataDirError when
     /// the disk refuses.
     void commit();
-    /// Whether the file has grown past DataDirOptions::compact_min_bytes and to twice what the
-    /// live state takes: the size of the last rewrite, or less when the live messages are fewer
-    /// now (their number times the average record written).
+    /// Whether the file is over DataDirOptions::compact_min_bytes and at least half of it is
+    /// dead records (superseded, or saying what is gone, or putting what is gone). A rewrite
+    /// thus costs at most twice what was appended since the last one.
     bool wants_compaction() const noexcept;
     /// Replaces the file with `records` (a whole state, as snapshot writers produce): written
     /// to a new file, fsynced, renamed over the old one.
@@ -151,10 +154,10 @@ private:
     protocol::Bytes buffer_;
     protocol::Bytes* capture_ = nullptr;
     std::uint64_t file_size_ = 0;
-    std::uint64_t live_size_ = 0;  // the size after the last rewrite
-    std::uint64_t live_messages_ = 0;  // marks alive
-    std::uint64_t message_records_ = 0;
-    std::uint64_t message_record_bytes_ = 0;
+    std::uint64_t garbage_bytes_ = 0;  // dead records since the last rewrite
+    std::uint64_t last_security_bytes_ = 0;
+    /// The size of each live message's put record, by id: what its deletion makes dead.
+    std::unordered_map<std::uint64_t, std::uint32_t> record_bytes_;
     std::uint64_t next_id_ = 1;
     std::uint64_t out_order_ = 0;
     JournalImage image_;
