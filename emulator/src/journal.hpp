@@ -8,9 +8,9 @@
 // (an exchange, queue or binding put or deleted; a message put into a queue, handed out,
 // taken back, gone; the vhosts, users and permissions as a whole). Reading replays them into a
 // JournalImage; a record cut short or failing its checksum ends the replay with a warning (the
-// bad tail is kept aside as warren.journal.bad-<n>). At open, and when the file has grown to
-// twice what the live state takes, the file is rewritten from the state (compaction): a new
-// file, fsynced, renamed over the old.
+// bad tail is kept aside as warren.journal.bad-<n>). At open, and when half the file is dead
+// records, the file is rewritten from the state (compaction): a new file, fsynced, renamed
+// over the old.
 //
 // A queued message recorded in the journal carries a DurableMark: when the message leaves its
 // queue for good (acknowledged, dropped, expired, dead-lettered, purged, deleted with its
