@@ -73,6 +73,8 @@
 
 #include <fmt/format.h>
 
+#include "amqp_bench_support.hpp"
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -102,29 +104,7 @@ struct Options {
     std::exit(2);
 }
 
-std::string reply_text(const amqp_rpc_reply_t& reply) {
-    switch (reply.reply_type) {
-    case AMQP_RESPONSE_NORMAL:
-        return "ok";
-    case AMQP_RESPONSE_NONE:
-        return "no reply";
-    case AMQP_RESPONSE_LIBRARY_EXCEPTION:
-        return amqp_error_string2(reply.library_error);
-    case AMQP_RESPONSE_SERVER_EXCEPTION:
-        if (reply.reply.id == AMQP_CONNECTION_CLOSE_METHOD) {
-            auto* m = static_cast<amqp_connection_close_t*>(reply.reply.decoded);
-            return fmt::format("connection closed: {} {}", m->reply_code,
-                               std::string(static_cast<char*>(m->reply_text.bytes), m->reply_text.len));
-        }
-        if (reply.reply.id == AMQP_CHANNEL_CLOSE_METHOD) {
-            auto* m = static_cast<amqp_channel_close_t*>(reply.reply.decoded);
-            return fmt::format("channel closed: {} {}", m->reply_code,
-                               std::string(static_cast<char*>(m->reply_text.bytes), m->reply_text.len));
-        }
-        return "server exception";
-    }
-    return "unknown reply";
-}
+using warren::bench::reply_text;
 
 /// A client thread's failure: it ends that thread, is counted and printed, and fails the run.
 struct ClientError : std::runtime_error {
@@ -229,15 +209,7 @@ std::uint32_t queue_depth(amqp_connection_state_t conn, const std::string& queue
     return ok->message_count;
 }
 
-/// VmRSS of `pid` in kB, or -1.
-long rss_kb(long pid) {
-    std::ifstream status(fmt::format("/proc/{}/status", pid));
-    std::string line;
-    while (std::getline(status, line)) {
-        if (line.rfind("VmRSS:", 0) == 0) return std::strtol(line.c_str() + 6, nullptr, 10);
-    }
-    return -1;
-}
+using warren::bench::rss_kb;
 
 double percentile(std::vector<float>& v, double p) {
     if (v.empty()) return 0;
