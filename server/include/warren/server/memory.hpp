@@ -1,6 +1,8 @@
 // How much memory warren-server uses, for the memory high watermark (RabbitMQ's
-// vm_memory_high_watermark, whose default measure in 3.10 is the `allocated` strategy: what the
-// runtime's allocators hold).
+// vm_memory_high_watermark). RabbitMQ 3.10.8 measures its resident set size by default
+// (vm_memory_calculation_strategy = rss in its rabbit.app); warren measures the bytes its
+// allocator has handed out, because glibc keeps freed memory resident, so an alarm measured on
+// the RSS could stay raised after a burst has been consumed (docs/warren-server.md).
 #pragma once
 
 #include <cstdint>
