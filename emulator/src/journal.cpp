@@ -31,6 +31,21 @@ constexpr std::uint32_t max_record = 1u << 30;
 
 std::string errno_text(int e) { return std::strerror(e); }
 
+/// A file descriptor closed when it goes out of scope, whichever way that is.
+class ScopedFd {
+public:
+    explicit ScopedFd(int fd) noexcept : fd_(fd) {}
+    ScopedFd(const ScopedFd&) = delete;
+    ScopedFd& operator=(const ScopedFd&) = delete;
+    ~ScopedFd() {
+        if (fd_ >= 0) ::close(fd_);
+    }
+    int get() const noexcept { return fd_; }
+
+private:
+    int fd_;
+};
+
 [[noreturn]] void fail(std::string message) { throw DataDirError(std::move(message)); }
 
 void write_all(int fd, const std::uint8_t* data, std::size_t n, const std::filesystem::path& file) {
@@ -177,11 +192,8 @@ void Journal::replay() {
                 aside = dir_ / fmt::format("warren.journal.bad-{}", n);
                 if (!std::filesystem::exists(aside)) break;
             }
-            const int out = ::open(aside.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-            if (out >= 0) {
-                write_all(out, data.data() + pos, size - pos, aside);
-                ::close(out);
-            }
+            const ScopedFd out(::open(aside.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+            if (out.get() >= 0) write_all(out.get(), data.data() + pos, size - pos, aside);
             image_.warnings.push_back(fmt::format(
                 "{}: {} at byte {} after {} good records; the {} bytes from there are skipped (kept in {})",
                 file_.string(), problem, pos, records, size - pos, aside.filename().string()));
@@ -451,20 +463,15 @@ bool Journal::wants_compaction() const noexcept {
 
 void Journal::rewrite(const Bytes& records) {
     const std::filesystem::path next = dir_ / "warren.journal.next";
-    const int fd = ::open(next.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) fail(fmt::format("cannot create {}: {}", next.string(), errno_text(errno)));
-    try {
-        write_all(fd, reinterpret_cast<const std::uint8_t*>(magic), sizeof magic, next);
-        write_all(fd, records.data(), records.size(), next);
-        if (options_.fsync) sync_fd(fd, next);
-    } catch (...) {
-        ::close(fd);
-        throw;
+    {
+        const ScopedFd fd(::open(next.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+        if (fd.get() < 0) fail(fmt::format("cannot create {}: {}", next.string(), errno_text(errno)));
+        write_all(fd.get(), reinterpret_cast<const std::uint8_t*>(magic), sizeof magic, next);
+        write_all(fd.get(), records.data(), records.size(), next);
+        if (options_.fsync) sync_fd(fd.get(), next);
     }
-    if (::rename(next.c_str(), file_.c_str()) != 0) {
-        ::close(fd);
+    if (::rename(next.c_str(), file_.c_str()) != 0)
         fail(fmt::format("cannot rename {} to {}: {}", next.string(), file_.string(), errno_text(errno)));
-    }
     if (options_.fsync) sync_dir(dir_);
     ::close(fd_);
     fd_ = ::open(file_.c_str(), O_RDWR | O_APPEND | O_CLOEXEC);
