@@ -4,8 +4,8 @@
 Each round starts warren-server on the same data directory; pika clients publish persistent
 messages with publisher confirms to a durable classic queue and a quorum queue and consume them
 with acknowledgements (basic.get and basic.consume, some held unacknowledged) until the server
-is killed with SIGKILL at a random moment. The server is started again and every queue read to
-the end: each message that was confirmed and not acknowledged must be there, none whose
+is killed with SIGKILL after a random number of confirms (a point of the clients' progress, not
+of the wall clock). The server is started again and every queue read to the end: each message that was confirmed and not acknowledged must be there, none whose
 acknowledgement the server had answered (a later reply on the same channel came back) may be,
 nothing unknown or twice. Then the journal is damaged (last record cut, a byte flipped, a
 foreign file) and the server must start with a warning, or refuse with a clear error, never
@@ -26,7 +26,6 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 
 import pika
 import pika.exceptions
@@ -67,7 +66,7 @@ class Ledger:
     """What the clients know, shared by their threads."""
 
     def __init__(self):
-        self.lock = threading.Lock()
+        self.lock = threading.Condition()
         self.attempted = set()
         self.confirmed = set()
         self.ack_sent = set()   # basic.ack sent: may or may not have reached the server
@@ -76,6 +75,12 @@ class Ledger:
     def add(self, name, item):
         with self.lock:
             getattr(self, name).add(item)
+            self.lock.notify_all()
+
+    def wait_confirmed(self, count, timeout):
+        """Blocks until `count` messages are confirmed in all; False if that took over `timeout` s."""
+        with self.lock:
+            return self.lock.wait_for(lambda: len(self.confirmed) >= count, timeout)
 
 
 def connect(port):
@@ -182,13 +187,19 @@ def round_trip(binary, data_dir, logs, ledger, rnd, rng):
     for t in threads:
         t.daemon = True
         t.start()
-    time.sleep(rng.uniform(0.3, 1.5))
+    # The kill comes at a random point of the clients' progress (not of the wall clock): after
+    # a random number of further confirms, with acks, gets and held deliveries under way.
+    with ledger.lock:
+        target = len(ledger.confirmed) + rng.randint(200, 3000)
+    progressed = ledger.wait_confirmed(target, timeout=120)
     server.kill()
     stop.set()
     for t in threads:
         t.join(timeout=20)
         if t.is_alive():
             raise RuntimeError("a client thread did not end after the kill")
+    if not progressed:
+        raise RuntimeError(f"round {rnd}: the publishers did not get {target} confirms within 120 s")
 
 
 def check_round(binary, data_dir, logs, ledger, rnd):
