@@ -14,8 +14,10 @@ warren-server binary it starts on free ports.
 Chromium is driven over the DevTools protocol (--remote-debugging-port) with a
 small stdlib websocket client: unlike --dump-dom this logs in through the real
 form, keeps one session across pages, types into forms, clicks buttons and
-polls the live DOM until the expected text shows (no fixed sleeps), which is
-what makes it dependable on a slow machine.  Standard library only.
+re-checks the live DOM until the expected text shows: each check runs again as
+soon as the page changes (a MutationObserver in the page, awaited through
+Runtime.evaluate), or a second later when it does not, never after a fixed
+sleep; that is what makes it dependable on a slow machine.  Standard library only.
 """
 import argparse
 import base64
@@ -406,6 +408,18 @@ class Browser:
             raise Fail(f'chromium: evaluating {expr[:80]!r} threw {r["exceptionDetails"].get("text")}')
         return r['result'].get('value')
 
+    def wait_for_change(self, at_most):
+        """Returns as soon as the page's DOM changes, or after at_most seconds if it does not (a
+        check may also wait on something outside the DOM, such as the console's next refresh).
+        A navigation that replaces the document ends the wait too."""
+        expr = ('new Promise(done => { const o = new MutationObserver(() => { o.disconnect(); done(); });'
+                ' o.observe(document, {subtree: true, childList: true, characterData: true, attributes: true});'
+                f' setTimeout(() => {{ o.disconnect(); done(); }}, {int(at_most * 1000)}); }})')
+        try:
+            self.cmd('Runtime.evaluate', expression=expr, awaitPromise=True)
+        except Fail:   # the document went away under the promise (navigation): the page changed
+            pass
+
     def screenshot(self, path):
         size = self.cmd('Page.getLayoutMetrics').get('cssContentSize', {})
         height = max(900, min(int(size.get('height', 900)), 6000))
@@ -483,7 +497,7 @@ class Console:
                 text = self.b.js('document.body.innerText') or ''
                 raise Fail(f'page {self.page}: {what} (waited {self.timeout}s)\n    {last}\n    page shows: '
                            + ' | '.join(text.split('\n'))[:1200])
-            time.sleep(0.25)
+            self.b.wait_for_change(min(1.0, max(0.0, deadline - time.time())))
 
     def text(self, *wanted, selector='body'):
         sel = json.dumps(selector)
