@@ -31,21 +31,6 @@ constexpr std::uint32_t max_record = 1u << 30;
 
 std::string errno_text(int e) { return std::strerror(e); }
 
-/// A file descriptor closed when it goes out of scope, whichever way that is.
-class ScopedFd {
-public:
-    explicit ScopedFd(int fd) noexcept : fd_(fd) {}
-    ScopedFd(const ScopedFd&) = delete;
-    ScopedFd& operator=(const ScopedFd&) = delete;
-    ~ScopedFd() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-    int get() const noexcept { return fd_; }
-
-private:
-    int fd_;
-};
-
 [[noreturn]] void fail(std::string message) { throw DataDirError(std::move(message)); }
 
 void write_all(int fd, const std::uint8_t* data, std::size_t n, const std::filesystem::path& file) {
@@ -65,13 +50,16 @@ void sync_fd(int fd, const std::filesystem::path& file) {
 }
 
 void sync_dir(const std::filesystem::path& dir) {
-    const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) return;
-    ::fsync(fd);
-    ::close(fd);
+    const ScopedFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (fd.get() >= 0) ::fsync(fd.get());
 }
 
 }  // namespace
+
+void ScopedFd::reset(int fd) noexcept {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = fd;
+}
 
 // ---- CRC-32 (the reflected 0xEDB88320 polynomial of zlib and Ethernet) -------------------------
 
@@ -111,42 +99,26 @@ Journal::Journal(std::filesystem::path dir, DataDirOptions options)
     std::filesystem::create_directories(dir_, ec);
     if (ec) fail(fmt::format("cannot create the data directory {}: {}", dir_.string(), ec.message()));
     const std::filesystem::path lock = dir_ / "warren.lock";
-    lock_fd_ = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (lock_fd_ < 0) fail(fmt::format("cannot open {}: {}", lock.string(), errno_text(errno)));
-    if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
-        ::close(lock_fd_);
-        lock_fd_ = -1;
+    // A failure below throws out of the constructor; the ScopedFd members opened so far close.
+    lock_fd_.reset(::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+    if (lock_fd_.get() < 0) fail(fmt::format("cannot open {}: {}", lock.string(), errno_text(errno)));
+    if (::flock(lock_fd_.get(), LOCK_EX | LOCK_NB) != 0)
         fail(fmt::format("the data directory {} is in use by another process", dir_.string()));
-    }
-    fd_ = ::open(file_.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (fd_ < 0) {
-        ::close(lock_fd_);
-        fail(fmt::format("cannot open {}: {}", file_.string(), errno_text(errno)));
-    }
-    try {
-        replay();
-    } catch (...) {
-        ::close(fd_);
-        ::close(lock_fd_);
-        throw;
-    }
-}
-
-Journal::~Journal() {
-    if (fd_ >= 0) ::close(fd_);
-    if (lock_fd_ >= 0) ::close(lock_fd_);
+    fd_.reset(::open(file_.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
+    if (fd_.get() < 0) fail(fmt::format("cannot open {}: {}", file_.string(), errno_text(errno)));
+    replay();
 }
 
 void Journal::replay() {
     struct stat st {};
-    if (::fstat(fd_, &st) != 0) fail(fmt::format("cannot read {}: {}", file_.string(), errno_text(errno)));
+    if (::fstat(fd_.get(), &st) != 0) fail(fmt::format("cannot read {}: {}", file_.string(), errno_text(errno)));
     const auto size = static_cast<std::uint64_t>(st.st_size);
     file_size_ = size;
     if (size == 0) return;
     Bytes data(size);
     std::size_t have = 0;
     while (have < size) {
-        const ssize_t r = ::pread(fd_, data.data() + have, size - have, static_cast<off_t>(have));
+        const ssize_t r = ::pread(fd_.get(), data.data() + have, size - have, static_cast<off_t>(have));
         if (r < 0 && errno == EINTR) continue;
         if (r <= 0) fail(fmt::format("cannot read {}: {}", file_.string(), r < 0 ? errno_text(errno) : "short read"));
         have += static_cast<std::size_t>(r);
@@ -447,14 +419,14 @@ void Journal::message_deleted(std::uint64_t id) {
 void Journal::commit() {
     if (buffer_.empty()) return;
     if (file_size_ == 0) {
-        write_all(fd_, reinterpret_cast<const std::uint8_t*>(magic), sizeof magic, file_);
+        write_all(fd_.get(), reinterpret_cast<const std::uint8_t*>(magic), sizeof magic, file_);
         file_size_ = sizeof magic;
     }
     Bytes out;
     out.swap(buffer_);
-    write_all(fd_, out.data(), out.size(), file_);
+    write_all(fd_.get(), out.data(), out.size(), file_);
     file_size_ += out.size();
-    if (options_.fsync) sync_fd(fd_, file_);
+    if (options_.fsync) sync_fd(fd_.get(), file_);
 }
 
 bool Journal::wants_compaction() const noexcept {
@@ -473,9 +445,8 @@ void Journal::rewrite(const Bytes& records) {
     if (::rename(next.c_str(), file_.c_str()) != 0)
         fail(fmt::format("cannot rename {} to {}: {}", next.string(), file_.string(), errno_text(errno)));
     if (options_.fsync) sync_dir(dir_);
-    ::close(fd_);
-    fd_ = ::open(file_.c_str(), O_RDWR | O_APPEND | O_CLOEXEC);
-    if (fd_ < 0) fail(fmt::format("cannot open {}: {}", file_.string(), errno_text(errno)));
+    fd_.reset(::open(file_.c_str(), O_RDWR | O_APPEND | O_CLOEXEC));
+    if (fd_.get() < 0) fail(fmt::format("cannot open {}: {}", file_.string(), errno_text(errno)));
     file_size_ = sizeof magic + records.size();
     garbage_bytes_ = 0;
     buffer_.clear();

@@ -33,6 +33,23 @@
 
 namespace warren::emulator {
 
+/// A file descriptor closed when its owner goes away, whichever way that is (a return, an
+/// exception, the end of a Journal).
+class ScopedFd {
+public:
+    ScopedFd() noexcept = default;
+    explicit ScopedFd(int fd) noexcept : fd_(fd) {}
+    ScopedFd(const ScopedFd&) = delete;
+    ScopedFd& operator=(const ScopedFd&) = delete;
+    ~ScopedFd() { reset(); }
+    int get() const noexcept { return fd_; }
+    /// Closes the descriptor held, if any, and holds fd instead.
+    void reset(int fd = -1) noexcept;
+
+private:
+    int fd_ = -1;
+};
+
 class BrokerState;
 class Exchange;
 class Queue;
@@ -86,7 +103,6 @@ public:
     /// Throws DataDirError when the directory cannot be used (not creatable, locked by
     /// another process, not a warren journal).
     Journal(std::filesystem::path dir, DataDirOptions options);
-    ~Journal();
     Journal(const Journal&) = delete;
     Journal& operator=(const Journal&) = delete;
 
@@ -148,8 +164,8 @@ private:
     std::filesystem::path dir_;
     std::filesystem::path file_;
     DataDirOptions options_;
-    int fd_ = -1;
-    int lock_fd_ = -1;
+    ScopedFd lock_fd_;  // declared first, closed last: the lock outlives the journal's descriptor
+    ScopedFd fd_;
     bool recording_ = true;
     protocol::Bytes buffer_;
     protocol::Bytes* capture_ = nullptr;

@@ -378,11 +378,16 @@ TEST_CASE("data dir: refused when it is not a journal or is in use") {
     fs::create_directories(dir / "foreign");
     std::ofstream(dir / "foreign/warren.journal") << "not a journal at all";
     Harness h;
+    // A refusal leaves no descriptor open: not the lock file's, not the journal's.
+    const std::size_t fds = open_fds();
     CHECK_THROWS_WITH(h.broker.open_data_dir(dir / "foreign"), Catch::Contains("is not a warren journal"));
+    CHECK(open_fds() == fds);
     Harness first;
     first.broker.open_data_dir(dir / "d");
+    const std::size_t fds_first = open_fds();
     Harness second;
     CHECK_THROWS_WITH(second.broker.open_data_dir(dir / "d"), Catch::Contains("in use by another process"));
+    CHECK(open_fds() == fds_first);
     CHECK_THROWS_AS(first.broker.open_data_dir(dir / "other"), std::logic_error);
 }
 
