@@ -5,9 +5,9 @@ Each round starts warren-server on the same data directory; pika clients publish
 messages with publisher confirms to a durable classic queue and a quorum queue and consume them
 with acknowledgements (basic.get and basic.consume, some held unacknowledged) until the server
 is killed with SIGKILL after a random number of confirms (a point of the clients' progress, not
-of the wall clock). The server is started again and every queue read to the end: each message that was confirmed and not acknowledged must be there, none whose
-acknowledgement the server had answered (a later reply on the same channel came back) may be,
-nothing unknown or twice. Then the journal is damaged (last record cut, a byte flipped, a
+of the wall clock). The server is started again and every queue read to the end: each message
+that was confirmed and not acknowledged must be there, none whose acknowledgement the server
+had answered (a later reply on the same channel came back) may be, nothing unknown or twice. Then the journal is damaged (last record cut, a byte flipped, a
 foreign file) and the server must start with a warning, or refuse with a clear error, never
 crash.
 
