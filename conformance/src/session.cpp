@@ -364,6 +364,33 @@ void Session::wait(std::chrono::milliseconds d) {
     while (std::chrono::steady_clock::now() < until) pump(5ms);
 }
 
+std::optional<std::int64_t> Session::first_stream_offset(std::string_view stream) {
+    try {
+        Connection probe = target_.connect();
+        Channel ch = probe.channel();
+        ch.basic_qos(1);
+        std::optional<std::int64_t> first;
+        bool delivered = false;
+        ch.basic_consume(
+            stream,
+            [&](const Delivery& d) {
+                if (delivered) return;
+                delivered = true;
+                if (const FieldValue* o = d.message.properties.headers.find("x-stream-offset"); o && o->is_integer())
+                    first = o->as_int();
+            },
+            {.arguments = {{"x-stream-offset", "first"}}});
+        const auto deadline = std::chrono::steady_clock::now() + 1s;
+        probe.process_events();
+        while (!delivered && target_.is_remote() && std::chrono::steady_clock::now() < deadline)
+            probe.process_events(10ms);
+        probe.close();
+        return first;
+    } catch (const std::exception&) {
+        return std::nullopt;
+    }
+}
+
 void Session::finish() {
     finished_ = true;
     for (auto& c : connections_) {

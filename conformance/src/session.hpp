@@ -174,6 +174,11 @@ public:
                     std::chrono::milliseconds timeout = default_timeout);
     /// Lets `d` of broker time pass (ManualClock in-process, a sleep on a real broker).
     void wait(std::chrono::milliseconds d);
+    /// The x-stream-offset of the first message a reader attaching to the stream at "first"
+    /// is given now (nullopt when none arrives within a second), read on a connection of the
+    /// session's own that writes nothing down. For waiting on what a real broker does in the
+    /// background (stream retention), not for what a scenario observes.
+    std::optional<std::int64_t> first_stream_offset(std::string_view stream);
 
     /// Closes the scenario's connections and deletes its names on a real broker.
     void finish();
