@@ -31,6 +31,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -357,41 +358,56 @@ class Browser:
              '--no-default-browser-check', '--disable-extensions', '--disable-background-networking',
              '--disable-component-update', '--disable-sync', '--password-store=basic', '--remote-debugging-address=127.0.0.1',
              '--remote-debugging-port=0', '--user-data-dir=' + self.profile, '--window-size=1280,900', 'about:blank'],
-            stdin=subprocess.DEVNULL, stdout=self.log, stderr=self.log, start_new_session=True)
-        port_file, deadline = os.path.join(self.profile, 'DevToolsActivePort'), time.time() + timeout
-        port = None
-        while time.time() < deadline and port is None:
-            if self.proc.poll() is not None:
-                raise Fail(f'chromium exited at start (code {self.proc.returncode}); see {self.log.name}')
-            try:
-                with open(port_file) as f:
-                    port = int(f.read().split()[0])
-            except (OSError, ValueError, IndexError):
-                time.sleep(0.2)
-        if port is None:
-            raise Fail(f'chromium did not open its DevTools port within {timeout}s')
-        page = None
-        while time.time() < deadline and page is None:
-            try:
-                with urllib.request.urlopen(f'http://127.0.0.1:{port}/json/list', timeout=10) as r:
-                    page = next((t for t in json.load(r) if t.get('type') == 'page'), None)
-            except OSError:
-                pass
-            if page is None:
-                time.sleep(0.2)
-        if page is None:
-            raise Fail('chromium: no page target')
-        self.ws = WebSocket(page['webSocketDebuggerUrl'], timeout=max(120, timeout))
-        self.cmd('Runtime.enable')
-        self.cmd('Page.enable')
-        self.cmd('Emulation.setDeviceMetricsOverride', width=1280, height=900, deviceScaleFactor=1, mobile=False)
+            stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.PIPE, start_new_session=True)
+        # Chromium says where its DevTools endpoint is on stderr once it listens; a thread copies
+        # stderr to the log (so the pipe never fills) and hands that line over.
+        self.listening, found = threading.Event(), []
+
+        def drain():
+            for raw in self.proc.stderr:
+                line = raw.decode(errors='replace')
+                self.log.write(line)
+                self.log.flush()
+                m = re.match(r'DevTools listening on (ws://\S+)', line)
+                if m and not found:
+                    found.append(m.group(1))
+                    self.listening.set()
+            self.listening.set()   # stderr closed: the browser is gone
+
+        self.drainer = threading.Thread(target=drain, daemon=True)
+        self.drainer.start()
+        self.browser_ws = self.ws = None
+        try:
+            if not self.listening.wait(timeout):
+                raise Fail(f'chromium did not open its DevTools port within {timeout}s; see {self.log.name}')
+            if not found:   # stderr closed without the line: the browser is exiting
+                try:
+                    code = self.proc.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    code = 'none yet'
+                raise Fail(f'chromium exited at start (code {code}); see {self.log.name}')
+            # The browser endpoint opens a page of our own (no waiting for the initial one to be
+            # listed); the page's endpoint is /devtools/page/<targetId> on the same port.
+            self.browser_ws = WebSocket(found[0], timeout=max(120, timeout))
+            target = self.call(self.browser_ws, 'Target.createTarget', url='about:blank')['targetId']
+            u = urllib.parse.urlparse(found[0])
+            self.ws = WebSocket(f'ws://{u.hostname}:{u.port}/devtools/page/{target}', timeout=max(120, timeout))
+            self.cmd('Runtime.enable')
+            self.cmd('Page.enable')
+            self.cmd('Emulation.setDeviceMetricsOverride', width=1280, height=900, deviceScaleFactor=1, mobile=False)
+        except BaseException:
+            self.close(keep_log=True)   # the caller never gets a Browser to close
+            raise
 
     def cmd(self, method, **params):
+        return self.call(self.ws, method, **params)
+
+    def call(self, ws, method, **params):
         self.next_id += 1
-        self.ws.send(json.dumps({'id': self.next_id, 'method': method, 'params': params}))
+        ws.send(json.dumps({'id': self.next_id, 'method': method, 'params': params}))
         while True:
             try:
-                msg = json.loads(self.ws.recv())
+                msg = json.loads(ws.recv())
             except socket.timeout:
                 raise Fail(f'chromium: no answer to {method}')
             if msg.get('method') == 'Runtime.exceptionThrown':
@@ -428,17 +444,17 @@ class Browser:
         with open(path, 'wb') as f:
             f.write(base64.b64decode(r['data']))
 
-    def close(self):
-        try:
-            self.cmd('Browser.close')
-        except Exception:
-            pass
-        try:
-            self.ws.close()
-        except Exception:
-            pass
-        try:
-            self.proc.wait(timeout=15)
+    def close(self, keep_log=False):
+        if self.browser_ws:
+            try:
+                self.call(self.browser_ws, 'Browser.close')
+            except Exception:
+                pass
+        for ws in (self.ws, self.browser_ws):
+            if ws:
+                ws.close()
+        try:   # after Browser.close the browser exits by itself
+            self.proc.wait(timeout=15 if self.browser_ws else 0)
         except subprocess.TimeoutExpired:
             pass
         try:   # the browser's own process group: helpers that outlived it, or the browser itself
@@ -446,7 +462,11 @@ class Browser:
         except (ProcessLookupError, PermissionError):
             pass
         self.proc.wait(timeout=15)
+        self.drainer.join(timeout=15)   # stderr closes when the last of the group is gone
         self.log.close()
+        if keep_log:   # a failed start: what Chromium said is the diagnosis
+            print(f'chromium log kept: {self.log.name}', file=sys.stderr)
+            return
         shutil.rmtree(self.profile, ignore_errors=True)
 
 
