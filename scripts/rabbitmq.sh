@@ -55,6 +55,9 @@ start_debian() {
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq rabbitmq-server >/dev/null
   fi
   mkdir -p "$dir/mnesia" "$dir/log"
+  # What `stop` needs to reach this node (its name comes from the port), whatever its caller's
+  # environment says.
+  printf 'port=%s\ndist_port=%s\n' "$port" "$dist_port" >"$dir/ports"
   cat >"$dir/rabbitmq.conf" <<CONF
 listeners.tcp.default = 127.0.0.1:$port
 loopback_users = none
@@ -94,8 +97,17 @@ case "$action" in
     if docker_answers && docker inspect "$container" >/dev/null 2>&1; then
       docker rm -f "$container" >/dev/null
     elif [ -f "$dir/rabbit.pid" ]; then
+      # shellcheck disable=SC1091
+      if [ -f "$dir/ports" ]; then . "$dir/ports"; fi
       debian_env
-      /usr/lib/rabbitmq/bin/rabbitmqctl stop "$RABBITMQ_PID_FILE" >/dev/null 2>&1 || true
+      # rabbitmqctl waits for the pid to exit; if it cannot reach the node, the node is killed.
+      if ! timeout 120 /usr/lib/rabbitmq/bin/rabbitmqctl stop "$RABBITMQ_PID_FILE" >/dev/null 2>&1; then
+        pid=$(cat "$RABBITMQ_PID_FILE" 2>/dev/null || true)
+        if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+          log "rabbitmqctl could not stop the node; killing $pid"
+          kill -9 "$pid" 2>/dev/null || true
+        fi
+      fi
       rm -rf "$dir"
     fi
     ;;
