@@ -25,6 +25,10 @@
 # its time (StackDepot::Put) after ten minutes. What ASan detects is the same; run a reproducer
 # again without it for a report with the allocation and free stacks.
 #
+# A fuzzer stopped with SIGINT (kill -INT on its pid, to end a campaign early) reports "ok
+# (interrupted: SIGINT)" with the executions it did, not a crash: libFuzzer then exits 72 having
+# written no reproducer.
+#
 # Runs at the lowest CPU priority (re-executes itself under nice -n 19).
 #
 #   fuzz/campaign.sh BUILD_DIR [RUNS [MAX_SECONDS [TARGET...]]]
@@ -90,6 +94,10 @@ for target in "${targets[@]}"; do
   if [ "$rc" -eq 0 ]; then
     result=ok
     if [ "${executions:-0}" -lt "$runs" ]; then result="ok (stopped by MAX_SECONDS)"; fi
+  elif grep -q '^==[0-9]*== libFuzzer: run interrupted; exiting$' "$log" \
+       && ! grep -q 'Test unit written to' "$log"; then
+    # SIGINT to the fuzzer (a campaign stopped by hand): libFuzzer exits 72 without a finding.
+    result="ok (interrupted: SIGINT)"
   else
     artifact=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log" | tail -n1)
     result="crash (exit $rc): ${artifact:-no artifact, see $log}"
