@@ -45,6 +45,7 @@ debian_env() {
   export RABBITMQ_NODE_PORT="$port"
   export RABBITMQ_DIST_PORT="$dist_port"
   export ERL_EPMD_ADDRESS=127.0.0.1
+  export ERL_CRASH_DUMP="$dir/erl_crash.dump"   # not in the caller's directory
 }
 
 start_debian() {
@@ -72,7 +73,21 @@ CONF
   fi
   log "starting Debian's RabbitMQ in $dir on 127.0.0.1:$port"
   nohup /usr/lib/rabbitmq/bin/rabbitmq-server >"$dir/server.out" 2>&1 &
-  /usr/lib/rabbitmq/bin/rabbitmqctl wait --timeout 120 "$RABBITMQ_PID_FILE" >/dev/null
+  local server=$!
+  /usr/lib/rabbitmq/bin/rabbitmqctl wait --timeout 120 "$RABBITMQ_PID_FILE" >/dev/null &
+  local waiter=$!
+  # A node that fails at boot (a port in use) never writes its pid file, and rabbitmqctl would
+  # wait on: stop waiting when the node is gone.
+  while kill -0 "$waiter" 2>/dev/null; do
+    if ! kill -0 "$server" 2>/dev/null; then
+      kill "$waiter" 2>/dev/null || true
+      log "RabbitMQ exited while starting; the end of $dir/server.out:"
+      tail -n 3 "$dir/server.out" >&2
+      return 1
+    fi
+    sleep 0.2
+  done
+  wait "$waiter"
   wait_for_port
 }
 
