@@ -242,6 +242,15 @@ SEQUENCE = [
     GET("/api/mgmt-conformance-no-such-endpoint", headers=CT),
     PUT("/api/overview", {}),
     DELETE("/api/whoami"),
+    # Cowboy routes a request before the handler authenticates it.
+    GET("/api/mgmt-conformance-no-such-endpoint", auth="none", note="unrouted, no credentials"),
+    DELETE("/api/mgmt-conformance-no-such-endpoint", auth="none", note="unrouted: HEAD, GET, OPTIONS"),
+    DELETE("/api/overview", auth="badpw", note="a method the route refuses, wrong password"),
+    GET("/api/queues/{V2}/q/mgmt-conformance-no-such-endpoint", auth="none",
+        note="unrouted, a segment holding an encoded /"),
+    GET("/api/mgmt-conformance-%zz", note="a broken percent escape"),
+    Step("OPTIONS", "/api/queues/{V}/q", auth="none", headers=("allow",), note="the route's methods"),
+    Step("OPTIONS", "/api/mgmt-conformance-no-such-endpoint", auth="none", headers=("allow",)),
 
     # ---- vhosts
     GET("/api/vhosts/{V}", headers=CT),

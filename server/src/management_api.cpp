@@ -728,6 +728,104 @@ HttpResponse shape_list(HttpResponse r, std::string_view query) {
                                          {"total_count", total}});
 }
 
+/// RabbitMQ 3.10.8's management routes (rabbit_mgmt_dispatcher:dispatcher/0, ":name" matches
+/// any one segment) and the methods each allows, as its 405 and OPTIONS answers list them.
+/// Cowboy routes a request before its handler authenticates it, so a path matching none of
+/// these and a method a route does not allow are answered without credentials.
+struct Route {
+    std::string_view pattern;
+    std::string_view allow;
+};
+
+constexpr std::string_view get_only = "HEAD, GET, OPTIONS";
+constexpr std::string_view get_put_delete = "HEAD, GET, PUT, DELETE, OPTIONS";
+constexpr std::string_view get_post = "HEAD, GET, POST, OPTIONS";
+constexpr std::string_view get_delete = "HEAD, GET, DELETE, OPTIONS";
+constexpr std::string_view post_only = "POST, OPTIONS";
+
+constexpr Route routes[] = {
+    {"overview", get_only}, {"cluster-name", "HEAD, GET, PUT, OPTIONS"}, {"nodes", get_only},
+    {"nodes/:", get_only}, {"nodes/:/memory", get_only}, {"nodes/:/memory/relative", get_only},
+    {"nodes/:/memory/ets", get_only}, {"nodes/:/memory/ets/relative", get_only},
+    {"nodes/:/memory/ets/:", get_only}, {"nodes/:/memory/ets/:/relative", get_only},
+    {"extensions", get_only}, {"all-configuration", get_post}, {"definitions", get_post},
+    {"definitions/:", get_post}, {"parameters", get_only}, {"parameters/:", get_only},
+    {"parameters/:/:", get_only}, {"parameters/:/:/:", get_put_delete}, {"global-parameters", get_only},
+    {"global-parameters/:", get_put_delete}, {"policies", get_only}, {"policies/:", get_only},
+    {"policies/:/:", get_put_delete}, {"operator-policies", get_only}, {"operator-policies/:", get_only},
+    {"operator-policies/:/:", get_put_delete}, {"vhost-limits/:/:", "PUT, DELETE, OPTIONS"},
+    {"vhost-limits", "GET, OPTIONS"}, {"vhost-limits/:", "GET, OPTIONS"}, {"connections", get_only},
+    {"connections/:", get_delete}, {"connections/username/:", get_delete}, {"connections/:/channels", get_only},
+    {"channels", get_only}, {"channels/:", get_only}, {"consumers", get_only}, {"consumers/:", get_only},
+    {"exchanges", get_only}, {"exchanges/:", get_only}, {"exchanges/:/:", get_put_delete},
+    {"exchanges/:/:/publish", post_only}, {"exchanges/:/:/bindings/source", get_only},
+    {"exchanges/:/:/bindings/destination", get_only}, {"queues", get_only}, {"queues/:", get_only},
+    {"queues/:/:", get_put_delete}, {"queues/:/:/bindings", get_only}, {"queues/:/:/contents", "DELETE, OPTIONS"},
+    {"queues/:/:/get", post_only}, {"queues/:/:/actions", post_only}, {"bindings", get_only},
+    {"bindings/:", get_only}, {"bindings/:/e/:/:/:", get_post}, {"bindings/:/e/:/:/:/:", get_delete},
+    {"vhosts", get_only}, {"vhosts/:", get_put_delete}, {"vhosts/:/start/:", post_only},
+    {"vhosts/:/permissions", get_only}, {"vhosts/:/topic-permissions", get_only},
+    {"vhosts/:/connections", get_only}, {"vhosts/:/channels", get_only}, {"users/bulk-delete", post_only},
+    {"users/without-permissions", get_only}, {"users", get_only}, {"users/:", get_put_delete},
+    {"users/:/permissions", get_only}, {"users/:/topic-permissions", get_only},
+    {"user-limits/:/:", "PUT, DELETE, OPTIONS"}, {"user-limits", "GET, OPTIONS"}, {"user-limits/:", "GET, OPTIONS"},
+    {"feature-flags", get_only}, {"feature-flags/:/enable", "PUT, OPTIONS"}, {"whoami", get_only},
+    {"permissions", get_only}, {"permissions/:/:", get_put_delete}, {"topic-permissions", get_only},
+    {"topic-permissions/:/:", get_put_delete}, {"topic-permissions/:/:/:", get_put_delete},
+    {"aliveness-test/:", get_only}, {"healthchecks/node", get_only}, {"healthchecks/node/:", get_only},
+    {"health/checks/alarms", get_only}, {"health/checks/local-alarms", get_only},
+    {"health/checks/certificate-expiration/:/:", get_only}, {"health/checks/port-listener/:", get_only},
+    {"health/checks/protocol-listener/:", get_only}, {"health/checks/virtual-hosts", get_only},
+    {"health/checks/node-is-mirror-sync-critical", get_only}, {"health/checks/node-is-quorum-critical", get_only},
+    {"reset", "DELETE, OPTIONS"}, {"reset/:", "DELETE, OPTIONS"}, {"rebalance/queues", post_only},
+    {"auth", get_only}, {"auth/attempts/:", get_delete}, {"auth/attempts/:/source", get_delete},
+    {"login", post_only},
+    {"warren/trace-route/:/:", post_only},  // warren's own: the console's route tracer
+};
+
+/// The route the decoded segments after "/api/" take, or null.
+const Route* find_route(const std::vector<std::string>& segments) {
+    for (const Route& r : routes) {
+        std::string_view rest = r.pattern;
+        std::size_t i = 0;
+        for (; i < segments.size() && !rest.empty(); ++i) {
+            const std::size_t slash = std::min(rest.find('/'), rest.size());
+            const std::string_view part = rest.substr(0, slash);
+            if (part != ":" && part != segments[i]) break;
+            rest.remove_prefix(std::min(slash + 1, rest.size()));
+        }
+        if (i == segments.size() && rest.empty()) return &r;
+    }
+    return nullptr;
+}
+
+bool allows(std::string_view allow, std::string_view method) {
+    for (std::size_t at = 0; at < allow.size();) {
+        const std::size_t comma = std::min(allow.find(',', at), allow.size());
+        if (allow.substr(at, comma - at) == method) return true;
+        at = comma + 2;
+    }
+    return false;
+}
+
+/// What RabbitMQ answers before authentication: an unrouted path (its not-found handler
+/// allows HEAD, GET and OPTIONS, and refuses a segment holding an encoded '/'), a method the
+/// route does not allow, OPTIONS. Null when the request goes on to authentication.
+std::optional<HttpResponse> routing_answer(std::string_view method, const std::vector<std::string>& segments) {
+    const Route* route = find_route(segments);
+    const std::string_view allow = route ? route->allow : get_only;
+    if (!allows(allow, method)) return method_not_allowed(allow);
+    if (!route &&
+        std::any_of(segments.begin(), segments.end(), [](const std::string& s) { return s.find('/') != s.npos; }))
+        return no_content(400);
+    if (method == "OPTIONS") {
+        HttpResponse r = no_content(200);
+        r.headers["Allow"] = std::string(allow);
+        return r;
+    }
+    return route ? std::nullopt : std::optional(not_found());
+}
+
 HttpResponse console_file(std::string_view path) {
     if (path == "/" || path == "/index.html") return HttpResponse{200, "text/html", std::string(console_index_html), {}};
     if (path == "/console.js") return HttpResponse{200, "text/javascript", std::string(console_js), {}};
@@ -753,13 +851,14 @@ HttpResponse ManagementApi::handle(const HttpRequest& request) {
     for (std::size_t at = 5; at <= path.size();) {
         const std::size_t slash = std::min(path.find('/', at), path.size());
         auto segment = percent_decode(path.substr(at, slash - at));
-        if (!segment) return not_found();
+        if (!segment) return no_content(400);  // Cowboy's answer to a broken escape
         segments.push_back(std::move(*segment));
         at = slash + 1;
     }
     // "/api/exchanges/v/" is "/api/exchanges/v".
     if (segments.size() > 1 && segments.back().empty()) segments.pop_back();
     if (segments.empty() || segments[0].empty()) return not_found();
+    if (auto answer = routing_answer(request.method, segments)) return std::move(*answer);
     HttpResponse refusal;
     auto user = authenticate(server_, request, refusal);
     if (!user) return refusal;
