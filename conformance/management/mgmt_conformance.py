@@ -251,6 +251,8 @@ SEQUENCE = [
     GET("/api/mgmt-conformance-%zz", note="a broken percent escape"),
     Step("OPTIONS", "/api/queues/{V}/q", auth="none", headers=("allow",), note="the route's methods"),
     Step("OPTIONS", "/api/mgmt-conformance-no-such-endpoint", auth="none", headers=("allow",)),
+    Step("HEAD", "/api/whoami", headers=("content-type", "content-length"), note="the GET answer's headers"),
+    Step("HEAD", "/api/vhost-limits", note="a route without HEAD"),
 
     # ---- vhosts
     GET("/api/vhosts/{V}", headers=CT),

@@ -866,6 +866,11 @@ HttpResponse ManagementApi::handle(const HttpRequest& request) {
         return t == "administrator" || t == "monitoring" || t == "policymaker" || t == "management";
     });
     if (!management) return not_authorised("Not management user");
+    if (request.method == "HEAD") {  // the GET answer; the listener sends its headers only
+        HttpRequest get = request;
+        get.method = "GET";
+        return shape_list(Call(server_, get, std::move(*user), std::move(segments), query).run(), query);
+    }
     return shape_list(Call(server_, request, std::move(*user), std::move(segments), query).run(), query);
 }
 

@@ -66,17 +66,22 @@ private:
         auto response = api_.handle(request);
         // With a data directory, an answer goes out once what the request changed is on disk.
         server_.sync_data();
-        write(std::move(response), req.keep_alive());
+        write(std::move(response), req.keep_alive(), req.method() == http::verb::head);
     }
 
-    void write(HttpResponse r, bool keep_alive) {
+    /// A HEAD answer has the GET answer's headers, its Content-Length included, and no body.
+    void write(HttpResponse r, bool keep_alive, bool head = false) {
         auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(r.status), 11);
         res->set(http::field::server, "warren");
         if (!r.content_type.empty()) res->set(http::field::content_type, r.content_type);
         for (const auto& [k, v] : r.headers) res->set(k, v);
-        res->body() = std::move(r.body);
         res->keep_alive(keep_alive);
-        res->prepare_payload();
+        if (head) {
+            res->content_length(r.body.size());
+        } else {
+            res->body() = std::move(r.body);
+            res->prepare_payload();
+        }
         stream_.expires_after(request_deadline);
         http::async_write(stream_, *res, [self = shared_from_this(), res, keep_alive](beast::error_code ec, std::size_t) {
             if (ec || !keep_alive) {
