@@ -316,6 +316,18 @@ SEQUENCE = [
     GET("/api/vhosts", auth="U", keep=VHOST, note="only the vhosts the user may use"),
     GET("/api/queues/{V2}", auth="U", note="vhost without permissions"),
 
+    # ---- policies and limits: none in our vhosts, read under RabbitMQ's rules
+    GET("/api/policies/{V}", auth="U"),
+    GET("/api/policies/{V2}", auth="U", note="vhost without permissions"),
+    GET("/api/policies/{VX}", auth="U"),
+    GET("/api/policies/{V}/mc-policy", auth="U", note="not a policymaker"),
+    GET("/api/policies/{V}/mc-policy"),
+    GET("/api/operator-policies/{V}/mc-policy", auth="U"),
+    GET("/api/vhost-limits/{V}", auth="U"),
+    GET("/api/vhost-limits/{V2}", auth="U"),
+    GET("/api/user-limits/{U}", auth="U"),
+    GET("/api/user-limits/{VX}", note="no such user"),
+
     # ---- exchanges
     GET("/api/exchanges/{V}", keep=EXCHANGE, headers=CT),
     PUT("/api/exchanges/{V}/mc.topic", {"type": "topic", "durable": True,

@@ -279,11 +279,40 @@ HttpResponse Call::run() {
     if (what == "connections" && n == 1) return connections({});
     if (what == "channels" && n == 1) return channels({});
     if (what == "consumers" && n <= 2) return consumers();
+    if (what == "policies" || what == "operator-policies" || what == "vhost-limits" || what == "user-limits")
+        return empty_settings();
     if (what == "warren" && n == 4 && path_[1] == "trace-route") {
         if (!is("POST")) return method_not_allowed("POST, OPTIONS");
         return trace_route(path_[2], exchange_from_path(path_[3]));
     }
     return not_found();
+}
+
+// Policies, operator policies and limits: warren has none, and takes none (setting one is
+// answered 404), so every list is empty; who may read which list, and which names exist, are
+// RabbitMQ 3.10.8's rules.
+HttpResponse Call::empty_settings() {
+    const std::string& what = path_[0];
+    const std::size_t n = path_.size();
+    if (!is("GET") || n > 3) return not_found();
+    const bool limits = what == "vhost-limits" || what == "user-limits";
+    if (n == 3) {  // one policy (the limits' routes of three segments take no GET)
+        if (what == "operator-policies" && !administrator()) return not_authorised("Not administrator user");
+        if (!administrator() && !(has_tag(user_, "policymaker") && (!vhost_exists(path_[1]) || may_use(path_[1]))))
+            return not_authorised("User not authorised to access object");
+        return not_found();
+    }
+    if (n == 2 && what == "user-limits") {
+        const auto users = broker_.users();
+        if (std::none_of(users.begin(), users.end(), [&](const UserInfo& u) { return u.name == path_[1]; }))
+            return not_found();
+    } else if (n == 2) {
+        if (!vhost_exists(path_[1])) return not_found();
+        // Policies are not shown to a monitoring user without access to the vhost; limits are.
+        if (!(limits ? may_see(path_[1]) : administrator() || may_use(path_[1])))
+            return not_authorised("User not authorised to access virtual host");
+    }
+    return json_answer(200, json::array{});
 }
 
 HttpResponse Call::overview() {

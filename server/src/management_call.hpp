@@ -116,6 +116,7 @@ private:
     HttpResponse connections(std::string_view vhost);
     HttpResponse channels(std::string_view vhost);
     HttpResponse consumers();
+    HttpResponse empty_settings();
     json::array consumer_details(std::string_view vhost, std::string_view queue) const;
     json::value queue_json(const QueueInfo& q) const;
 
