@@ -46,8 +46,9 @@ public:
         }
     }
 
-    /// Reads one answer (Content-Length framed); status 0 when the connection closed first.
-    HttpAnswer read_answer() {
+    /// Reads one answer (Content-Length framed; an answer to HEAD has no body whatever its
+    /// Content-Length says); status 0 when the connection closed first.
+    HttpAnswer read_answer(bool has_body = true) {
         HttpAnswer a;
         std::size_t head_end;
         while ((head_end = buffer_.find("\r\n\r\n")) == std::string::npos)
@@ -64,7 +65,8 @@ public:
             a.headers[name] = std::string(line.substr(colon + 2));
             at = next;
         }
-        const std::size_t length = a.headers.count("content-length") ? std::stoul(a.headers["content-length"]) : 0;
+        const std::size_t length =
+            has_body && a.headers.count("content-length") ? std::stoul(a.headers["content-length"]) : 0;
         while (buffer_.size() < head_end + 4 + length)
             if (!fill()) return HttpAnswer{};
         a.body = buffer_.substr(head_end + 4, length);
@@ -74,13 +76,18 @@ public:
 
     HttpAnswer request(std::string_view method, std::string_view target, std::string_view body = {},
                        std::string_view credentials = "Z3Vlc3Q6Z3Vlc3Q=" /* guest:guest */) {
+        send_request(method, target, body, credentials);
+        return read_answer();
+    }
+
+    void send_request(std::string_view method, std::string_view target, std::string_view body = {},
+                      std::string_view credentials = "Z3Vlc3Q6Z3Vlc3Q=") {
         std::string r = fmt::format("{} {} HTTP/1.1\r\nHost: localhost\r\n", method, target);
         if (!credentials.empty()) r += fmt::format("Authorization: Basic {}\r\n", credentials);
         if (!body.empty()) r += fmt::format("Content-Type: application/json\r\nContent-Length: {}\r\n", body.size());
         r += "\r\n";
         r += body;
         send_raw(r);
-        return read_answer();
     }
 
     bool closed_by_server() {
@@ -230,6 +237,39 @@ TEST_CASE("management: definitions export and import over HTTP") {
     amqp.close();
 }
 
+TEST_CASE("management: paths and methods are routed before credentials; HEAD and OPTIONS") {
+    RunningServer server(with_management());
+    HttpClient http(*server.server().management_port());
+    auto unrouted = http.request("GET", "/api/no-such-endpoint", {}, "");
+    CHECK(unrouted.status == 404);
+    CHECK(unrouted.body == R"({"error":"Object Not Found","reason":"Not Found"})");
+    auto refused = http.request("DELETE", "/api/overview", {}, basic("guest:nope"));
+    CHECK(refused.status == 405);
+    CHECK(refused.headers["allow"] == "HEAD, GET, OPTIONS");
+    CHECK(http.request("PUT", "/api/no-such-endpoint", {}, "").headers["allow"] == "HEAD, GET, OPTIONS");
+    auto slash = http.request("GET", "/api/queues/%2F/q/no-such-endpoint", {}, "");
+    CHECK(slash.status == 400);
+    CHECK(slash.body.empty());
+    auto options = http.request("OPTIONS", "/api/queues/%2F/q", {}, "");
+    CHECK(options.status == 200);
+    CHECK(options.headers["allow"] == "HEAD, GET, PUT, DELETE, OPTIONS");
+    CHECK(http.request("GET", "/api/overview", {}, "").status == 401);  // routed: credentials now
+    // HEAD: the GET answer's headers, Content-Length included, and not one byte of body: the
+    // next answer on the connection starts right after the head.
+    http.send_request("HEAD", "/api/whoami");
+    auto head = http.read_answer(false);
+    CHECK(head.status == 200);
+    CHECK(head.headers["content-type"] == "application/json");
+    CHECK(head.headers["content-length"] == "41");
+    auto get = http.request("GET", "/api/whoami");
+    CHECK(get.status == 200);
+    CHECK(get.body == R"({"name":"guest","tags":["administrator"]})");
+    // Policies and limits: none, and a plain list to read.
+    CHECK(http.request("GET", "/api/policies/%2F").body == "[]");
+    CHECK(http.request("GET", "/api/vhost-limits").body == "[]");
+    CHECK(http.request("GET", "/api/policies/%2F/p").status == 404);
+}
+
 TEST_CASE("management: the console's files are served at /") {
     RunningServer server(with_management());
     HttpClient http(*server.server().management_port());
@@ -258,10 +298,13 @@ TEST_CASE("management: bad requests get an answer and the server keeps serving")
         CHECK(big.read_answer().status == 413);
     }
     {
-        // Broken escapes in a path are not found, not a crash.
+        // Broken escapes in a path are a 400 with no body (Cowboy's answer), not a crash.
         HttpClient http(port);
-        CHECK(http.request("GET", "/api/queues/%zz/q").status == 404);
-        CHECK(http.request("GET", "/api/queues/%2").status == 404);
+        for (const char* path : {"/api/queues/%zz/q", "/api/queues/%2", "/api/%"}) {
+            auto a = http.request("GET", path);
+            CHECK(a.status == 400);
+            CHECK(a.body.empty());
+        }
     }
     // A client that sends half a request and waits holds its own socket only.
     HttpClient stalled(port);
