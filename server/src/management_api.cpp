@@ -895,12 +895,14 @@ HttpResponse ManagementApi::handle(const HttpRequest& request) {
         return t == "administrator" || t == "monitoring" || t == "policymaker" || t == "management";
     });
     if (!management) return not_authorised("Not management user");
-    if (request.method == "HEAD") {  // the GET answer; the listener sends its headers only
-        HttpRequest get = request;
-        get.method = "GET";
-        return shape_list(Call(server_, get, std::move(*user), std::move(segments), query).run(), query);
+    // HEAD is answered as GET; the listener sends the headers only.
+    HttpRequest as_get;
+    if (request.method == "HEAD") {
+        as_get = request;
+        as_get.method = "GET";
     }
-    return shape_list(Call(server_, request, std::move(*user), std::move(segments), query).run(), query);
+    const HttpRequest& call = request.method == "HEAD" ? as_get : request;
+    return shape_list(Call(server_, call, std::move(*user), std::move(segments), query).run(), query);
 }
 
 }  // namespace warren::server
