@@ -7,9 +7,9 @@ with acknowledgements (basic.get and basic.consume, some held unacknowledged) un
 is killed with SIGKILL after a random number of confirms (a point of the clients' progress, not
 of the wall clock). The server is started again and every queue read to the end: each message
 that was confirmed and not acknowledged must be there, none whose acknowledgement the server
-had answered (a later reply on the same channel came back) may be, nothing unknown or twice. Then the journal is damaged (last record cut, a byte flipped, a
-foreign file) and the server must start with a warning, or refuse with a clear error, never
-crash.
+had answered (a later reply on the same channel came back) may be, nothing unknown or twice.
+Then the journal is damaged (last record cut, a byte flipped, a foreign file) and the server
+must start with a warning, or refuse with a clear error, never crash.
 
     tests/crash/crash_test.py WARREN_SERVER [--rounds N] [--seed S]
 
