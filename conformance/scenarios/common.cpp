@@ -116,18 +116,11 @@ void publish_confirmed(Session& s, Channel& ch, std::string_view exchange, std::
 }
 
 void await_counts(Session& s, std::string_view queue, std::uint32_t messages, std::uint32_t consumers) {
-    Connection& conn = s.connect();
-    Channel probe = conn.channel();
     s.eventually([&] {
-        try {
-            const auto ok = probe.queue_declare(queue, {.passive = true});
-            return ok.message_count == messages && ok.consumer_count == consumers;
-        } catch (const AmqpError&) {
-            probe = conn.channel();
-            return false;
-        }
+        const auto ok = s.peek_counts(queue);
+        return ok && ok->message_count == messages && ok->consumer_count == consumers;
     });
-    if (!probe.is_open()) probe = conn.channel();
+    Channel probe = s.connect().channel();
     s.count(probe, queue);
 }
 

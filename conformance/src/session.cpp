@@ -55,21 +55,24 @@ std::string Session::exchange_name(std::string_view suffix) {
 
 void Session::delete_names(const std::vector<std::string>& queues, const std::vector<std::string>& exchanges) {
     // Leftovers of an earlier run (or of this one) on a shared broker; nothing is written down.
+    for (const auto& q : queues) on_admin_channel([&](Channel& c) { c.queue_delete(q); });
+    for (const auto& x : exchanges) on_admin_channel([&](Channel& c) { c.exchange_delete(x); });
+}
+
+bool Session::on_admin_channel(const std::function<void(Channel&)>& fn) {
     // The connection is the session's own and never processes the scenario's events.
-    auto each = [&](auto&& fn) {
-        try {
-            if (!admin_ || !admin_->is_open()) {
-                admin_.reset();
-                admin_channel_.reset();
-                admin_ = target_.connect();
-            }
-            if (!admin_channel_ || !admin_channel_->is_open()) admin_channel_ = admin_->channel();
-            fn(*admin_channel_);
-        } catch (const std::exception&) {
+    try {
+        if (!admin_ || !admin_->is_open()) {
+            admin_.reset();
+            admin_channel_.reset();
+            admin_ = target_.connect();
         }
-    };
-    for (const auto& q : queues) each([&](Channel& c) { c.queue_delete(q); });
-    for (const auto& x : exchanges) each([&](Channel& c) { c.exchange_delete(x); });
+        if (!admin_channel_ || !admin_channel_->is_open()) admin_channel_ = admin_->channel();
+        fn(*admin_channel_);
+        return true;
+    } catch (const std::exception&) {
+        return false;
+    }
 }
 
 Connection& Session::connect() { return connections_.emplace_back(target_.connect()); }
@@ -389,6 +392,12 @@ std::optional<std::int64_t> Session::first_stream_offset(std::string_view stream
     } catch (const std::exception&) {
         return std::nullopt;
     }
+}
+
+std::optional<QueueDeclareOk> Session::peek_counts(std::string_view queue) {
+    std::optional<QueueDeclareOk> ok;
+    on_admin_channel([&](Channel& c) { ok = c.queue_declare(queue, {.passive = true}); });
+    return ok;
 }
 
 void Session::finish() {

@@ -179,12 +179,18 @@ public:
     /// session's own that writes nothing down. For waiting on what a real broker does in the
     /// background (stream retention), not for what a scenario observes.
     std::optional<std::int64_t> first_stream_offset(std::string_view stream);
+    /// A passive declare's counts, on a connection of the session's own that writes nothing
+    /// down (nullopt when the declare fails). For waiting on what a real broker does in the
+    /// background (dead-lettering, a closed channel's deliveries coming back).
+    std::optional<QueueDeclareOk> peek_counts(std::string_view queue);
 
     /// Closes the scenario's connections and deletes its names on a real broker.
     void finish();
 
 private:
     void note_failure(std::string_view label, std::exception_ptr error);
+    /// Runs `fn` on the session's own admin channel, (re)opening it as needed; false when it threw.
+    bool on_admin_channel(const std::function<void(Channel&)>& fn);
     void pump(std::chrono::milliseconds block);
     void delete_names(const std::vector<std::string>& queues, const std::vector<std::string>& exchanges);
 
