@@ -459,6 +459,27 @@ void retention_sizes(Session& s) {
     s.settle(c);
 }
 
+// A tracking snapshot holds an entry for every writer the stream tracks, the one whose publish
+// opens the segment included (osiris_writer tracks a batch's writer before it looks at the
+// segment). Each message here comes from a channel of its own, so each snapshot is bigger than
+// the one before: where the snapshots fall (offsets no reader is given) and what retention
+// keeps show their sizes.
+void retention_writers(Session& s) {
+    const auto q = s.queue_name("q");
+    Channel declarer = s.channel();
+    s.queue_declare(declarer, q,
+                    durable_stream({{"x-stream-max-segment-size-bytes", 600}, {"x-max-length-bytes", 2600}}));
+    for (int i = 0; i < 10; ++i) {
+        Channel writer = s.channel();
+        s.confirm_select(writer);
+        publish_confirmed(s, writer, q, i, i + 1);
+    }
+    let_retention_run(s, q, 11);
+    auto& c = reader(s, q, "c", {{"x-stream-offset", "first"}});
+    s.await(c, 2);
+    s.settle(c);
+}
+
 // x-max-age: a segment goes, at the next segment roll, once its last chunk is older than the
 // maximum age; the newest segment always stays. Without a roll nothing goes.
 void retention_max_age(Session& s) {
@@ -514,6 +535,7 @@ void add_stream_scenarios(Scenarios& out) {
     out.push_back({"stream.retention_max_length_bytes", retention_max_length_bytes});
     out.push_back({"stream.retention_sizes", retention_sizes});
     out.push_back({"stream.retention_max_age", retention_max_age});
+    out.push_back({"stream.retention_writers", retention_writers});
 }
 
 }  // namespace warren::conformance

@@ -166,6 +166,11 @@ void StreamLog::attach(TimePoint now) {
 }
 
 std::uint64_t StreamLog::append(MessagePtr message, TimePoint now, std::uint64_t writer) {
+    // osiris_writer tracks the batch's writer before it looks at the segment, so the tracking
+    // snapshot a new writer's first message triggers counts that writer (osiris_tracking: at
+    // most 255 writers are tracked).
+    if (std::find(writers_.begin(), writers_.end(), writer) == writers_.end() && writers_.size() < 255)
+        writers_.push_back(writer);
     const bool snapshot = snapshot_if_full(now);
     // The first chunk after a snapshot in the same batch carries no trailer.
     const std::uint64_t size = chunk_header_size + record_header_size + stream_record_size(*message) +
@@ -173,9 +178,6 @@ std::uint64_t StreamLog::append(MessagePtr message, TimePoint now, std::uint64_t
     const std::uint64_t offset = next_offset();
     const bool opened = write_chunk(StreamEntry{std::move(message), now}, size);
     ++messages_;
-    // osiris_tracking: at most 255 writers are tracked.
-    if (std::find(writers_.begin(), writers_.end(), writer) == writers_.end() && writers_.size() < 255)
-        writers_.push_back(writer);
     if (snapshot || opened) apply_retention(now);
     return offset;
 }
