@@ -18,6 +18,8 @@ using emulator::JournalImage;
 using emulator::Model;
 using emulator::Queue;
 using emulator::QueuedMessage;
+using emulator::StreamEntry;
+using emulator::StreamLog;
 using emulator::VHost;
 
 namespace emulator {
@@ -60,6 +62,11 @@ protocol::Bytes snapshot(BrokerState& s) {
             q.for_each_ready([&](const QueuedMessage& m) {
                 if (m.mark) j.message_record(q.journal_id(), m, m.mark.id());
             });
+            if (const StreamLog* log = q.log()) {
+                j.stream_layout(q.journal_id(), log->layout());
+                for (std::uint64_t o = log->first_offset(); o < log->next_offset(); ++o)
+                    j.stream_entry(q.journal_id(), log->at(o));
+            }
         }
     }
     // Deliveries held by channels, in delivery order per channel: handed out, not settled.
@@ -138,6 +145,34 @@ DataDirReport restore(BrokerState& s, JournalImage& image) {
             if (!model.add_binding(*v, t, b.key, b.arguments, 0, method::queue_bind)) return;
             ++report.bindings;
         });
+    }
+    // Streams: the layout and entries of the last compaction, then what was appended since,
+    // replayed as it happened. A record that does not decode ends the stream's replay there.
+    for (auto& [id, record] : image.streams) {
+        auto q = queues.find(id);
+        if (q == queues.end() || !q->second->log()) continue;
+        StreamLog& log = *q->second->log();
+        each_record(report.warnings, "stream", [&, &record = record] {
+            if (record.layout) {
+                std::vector<StreamEntry> entries;
+                entries.reserve(record.entries.size());
+                for (const std::string& e : record.entries)
+                    entries.push_back(codec::decode_stream_entry(protocol::as_bytes(e)));
+                log.restore(codec::decode_stream_layout(protocol::as_bytes(*record.layout)), std::move(entries));
+            }
+            for (const auto& [type, payload] : record.changes) {
+                if (static_cast<Journal::Type>(type) == Journal::Type::StreamAttach) {
+                    log.attach(codec::decode_stream_attach(protocol::as_bytes(payload)));
+                } else {
+                    codec::StreamAppend a = codec::decode_stream_append(protocol::as_bytes(payload));
+                    log.append(std::move(a.message), a.at, a.writer);
+                }
+            }
+        });
+        // A channel after the restart is a writer none of the restored ones is.
+        for (std::uint64_t writer : log.layout().writers)
+            s.next_stream_writer = std::max(s.next_stream_writer, writer + 1);
+        report.messages += log.size();
     }
     // Messages: those that were ready go back at their sequence numbers; those that were
     // handed out and not settled come back as a channel closing returns them, in the order

@@ -29,6 +29,10 @@ constexpr std::size_t record_header = 4 + 4;
 /// A record larger than this is taken for a corrupt length.
 constexpr std::uint32_t max_record = 1u << 30;
 
+std::uint32_t record_size(const Bytes& payload) {
+    return static_cast<std::uint32_t>(std::min<std::size_t>(record_header + 1 + payload.size(), UINT32_MAX));
+}
+
 std::string errno_text(int e) { return std::strerror(e); }
 
 [[noreturn]] void fail(std::string message) { throw DataDirError(std::move(message)); }
@@ -194,6 +198,7 @@ void Journal::apply(Type type, ByteView payload) {
                 std::erase_if(im.exchanges, [&](const auto& e) { return gone(e.first.first); });
                 std::erase_if(im.queues, [&](const auto& e) { return gone(e.second.vhost); });
                 std::erase_if(im.bindings, [&](const auto& e) { return gone(e.second); });
+                std::erase_if(im.streams, [&](const auto& e) { return !im.queues.contains(e.first); });
             }
             return;
         case Type::ExchangePut: {
@@ -227,6 +232,7 @@ void Journal::apply(Type type, ByteView payload) {
             const std::string vhost = it->second.vhost;
             const std::string name = it->second.name;
             im.queues.erase(it);
+            im.streams.erase(id);
             std::erase_if(im.bindings, [&](const auto& b) {
                 return b.second == vhost && codec::binding_to_queue(b.first, name);
             });
@@ -278,6 +284,24 @@ void Journal::apply(Type type, ByteView payload) {
             it->second.out = false;
             return;
         }
+        case Type::StreamLayout:
+        case Type::StreamEntry:
+        case Type::StreamAppend:
+        case Type::StreamAttach: {
+            const std::uint64_t queue = codec::read_stream_queue(payload);
+            if (!im.queues.contains(queue)) throw std::runtime_error("a stream record for no queue");
+            JournalImage::StreamRecord& stream = im.streams[queue];
+            std::string body(protocol::as_chars(payload));
+            if (type == Type::StreamLayout) {
+                stream = JournalImage::StreamRecord{std::move(body), {}, {}};
+            } else if (type == Type::StreamEntry) {
+                if (!stream.layout || !stream.changes.empty()) throw std::runtime_error("a stream entry out of place");
+                stream.entries.push_back(std::move(body));
+            } else {
+                stream.changes.emplace_back(static_cast<std::uint8_t>(type), std::move(body));
+            }
+            return;
+        }
     }
     throw std::runtime_error(fmt::format("unknown record type {}", static_cast<int>(type)));
 }
@@ -325,7 +349,18 @@ void Journal::append(Type type, const Bytes& payload) {
         case Type::MessageRequeued:
             garbage_bytes_ += size;
             break;
-        case Type::QueueDelete:
+        case Type::QueueDelete: {
+            garbage_bytes_ += 2 * size;
+            Reader r{ByteView(payload)};
+            std::uint64_t id = 0;
+            if (r.u64(id)) {
+                if (auto it = stream_bytes_.find(id); it != stream_bytes_.end()) {
+                    for (std::uint32_t bytes : it->second) garbage_bytes_ += bytes;
+                    stream_bytes_.erase(it);
+                }
+            }
+            break;
+        }
         case Type::ExchangeDelete:
         case Type::BindingDelete:
             garbage_bytes_ += 2 * size;
@@ -386,7 +421,7 @@ DurableMark Journal::message_put(std::uint64_t queue_id, const QueuedMessage& m)
 void Journal::message_record(std::uint64_t queue_id, const QueuedMessage& m, std::uint64_t id) {
     if (!recording_ && !capture_) return;
     const protocol::Bytes payload = codec::encode_message(id, queue_id, m);
-    record_bytes_[id] = static_cast<std::uint32_t>(std::min<std::size_t>(record_header + 1 + payload.size(), UINT32_MAX));
+    record_bytes_[id] = record_size(payload);
     append(Type::MessagePut, payload);
 }
 
@@ -412,6 +447,47 @@ void Journal::message_deleted(std::uint64_t id) {
     Bytes payload;
     Writer(payload).u64(id);
     append(Type::MessageDelete, payload);
+}
+
+void Journal::stream_layout(std::uint64_t queue_id, const StreamLog::Layout& layout) {
+    if (!recording_ && !capture_) return;
+    stream_bytes_[queue_id].clear();
+    append(Type::StreamLayout, codec::encode_stream_layout(queue_id, layout));
+}
+
+void Journal::stream_entry(std::uint64_t queue_id, const StreamEntry& entry) {
+    if (!recording_ && !capture_) return;
+    const Bytes payload = codec::encode_stream_entry(queue_id, entry);
+    stream_bytes_[queue_id].push_back(record_size(payload));
+    append(Type::StreamEntry, payload);
+}
+
+void Journal::stream_append(std::uint64_t queue_id, TimePoint at, std::uint64_t writer, const StoredMessage& message,
+                            std::uint64_t entries) {
+    if (!recording_) return;
+    const Bytes payload = codec::encode_stream_append(queue_id, at, writer, message);
+    // A tracking snapshot written before the message costs no record of its own.
+    auto& sizes = stream_bytes_[queue_id];
+    for (; entries > 1; --entries) sizes.push_back(0);
+    sizes.push_back(record_size(payload));
+    append(Type::StreamAppend, payload);
+}
+
+void Journal::stream_attach(std::uint64_t queue_id, TimePoint at) {
+    if (!recording_) return;
+    const Bytes payload = codec::encode_stream_attach(queue_id, at);
+    stream_bytes_[queue_id].push_back(record_size(payload));  // the tracking snapshot it wrote
+    append(Type::StreamAttach, payload);
+}
+
+void Journal::stream_trimmed(std::uint64_t queue_id, std::uint64_t count) {
+    if (!recording_) return;
+    auto it = stream_bytes_.find(queue_id);
+    if (it == stream_bytes_.end()) return;
+    for (; count > 0 && !it->second.empty(); --count) {
+        garbage_bytes_ += it->second.front();
+        it->second.pop_front();
+    }
 }
 
 // ---- making it durable ------------------------------------------------------------------------

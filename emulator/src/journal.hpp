@@ -6,7 +6,9 @@
 //   u32 length of what follows the checksum | u32 CRC-32 of it | u8 type | payload
 // big-endian, strings with a 32-bit length, tables in AMQP's encoding. Records say what changed
 // (an exchange, queue or binding put or deleted; a message put into a queue, handed out,
-// taken back, gone; the vhosts, users and permissions as a whole). Reading replays them into a
+// taken back, gone; a message appended to a stream, or an attach that wrote a tracking
+// snapshot, and at a rewrite each stream's layout and entries; the vhosts, users and
+// permissions as a whole). Reading replays them into a
 // JournalImage; a record cut short or failing its checksum ends the replay with a warning (the
 // bad tail is kept aside as warren.journal.bad-<n>). At open, and when half the file is dead
 // records, the file is rewritten from the state (compaction): a new file, fsynced, renamed
@@ -20,6 +22,7 @@
 #include <algorithm>
 #include <climits>
 #include <cstdint>
+#include <deque>
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -28,6 +31,7 @@
 #include <vector>
 
 #include "durable_mark.hpp"
+#include "stream.hpp"
 #include "warren/emulator/broker.hpp"
 #include "warren/protocol/wire.hpp"
 
@@ -79,6 +83,14 @@ struct JournalImage {
     std::map<std::uint64_t, QueueRecord> queues;                           // by queue id
     std::map<std::string, std::string> bindings;                           // payload -> vhost
     std::unordered_map<std::uint64_t, MessageRecord> messages;
+    /// A stream's records: the last compaction's layout and entries, then what changed since.
+    struct StreamRecord {
+        std::optional<std::string> layout;
+        std::vector<std::string> entries;
+        /// StreamAppend and StreamAttach records, in the order they were written.
+        std::vector<std::pair<std::uint8_t, std::string>> changes;
+    };
+    std::map<std::uint64_t, StreamRecord> streams;  // by queue id
     std::uint64_t next_id = 1;
     std::vector<std::string> warnings;
 };
@@ -97,6 +109,10 @@ public:
         MessageDelete,
         MessageDelivered,
         MessageRequeued,
+        StreamLayout,
+        StreamEntry,
+        StreamAppend,
+        StreamAttach,
     };
 
     /// Opens (creating it when absent) and locks the directory's journal and replays it.
@@ -135,6 +151,17 @@ public:
     void message_delivered(std::uint64_t id);
     void message_requeued(std::uint64_t id, const QueuedMessage& m);
     void message_deleted(std::uint64_t id);
+    /// A stream's layout, then each of its entries in offset order (a snapshot's).
+    void stream_layout(std::uint64_t queue_id, const StreamLog::Layout& layout);
+    void stream_entry(std::uint64_t queue_id, const StreamEntry& entry);
+    /// What changes a stream: a message appended (adding `entries` to the log: 2 when a tracking
+    /// snapshot went first), or an attach that wrote a tracking snapshot. Replayed through
+    /// StreamLog, they rebuild its segments and retention exactly.
+    void stream_append(std::uint64_t queue_id, TimePoint at, std::uint64_t writer, const StoredMessage& message,
+                       std::uint64_t entries);
+    void stream_attach(std::uint64_t queue_id, TimePoint at);
+    /// Retention removed the stream's `count` oldest entries: their records are dead.
+    void stream_trimmed(std::uint64_t queue_id, std::uint64_t count);
 
     // ---- making it durable ----
     /// Whether changes wait in memory for commit().
@@ -174,6 +201,8 @@ private:
     std::uint64_t last_security_bytes_ = 0;
     /// The size of each live message's put record, by id: what its deletion makes dead.
     std::unordered_map<std::uint64_t, std::uint32_t> record_bytes_;
+    /// The size of the record of each entry a stream keeps, oldest first, by queue id.
+    std::unordered_map<std::uint64_t, std::deque<std::uint32_t>> stream_bytes_;
     std::uint64_t next_id_ = 1;
     std::uint64_t out_order_ = 0;
     JournalImage image_;

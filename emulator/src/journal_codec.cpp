@@ -268,19 +268,9 @@ bool binding_to_queue(const std::string& payload, const std::string& queue) {
 
 // ---- messages ---------------------------------------------------------------------------------
 
-Bytes encode_message(std::uint64_t id, std::uint64_t queue, const QueuedMessage& m) {
-    Bytes out;
-    const StoredMessage& msg = *m.message;
-    out.reserve(64 + msg.exchange().size() + msg.routing_key().size() + msg.encoded_properties().size() +
-                msg.body_size());
-    Writer w(out);
-    w.u64(id);
-    w.u64(queue);
-    w.u64(m.sequence);
-    w.u32(m.delivery_count);
-    w.u8(m.redelivered);
-    w.u8(m.priority);
-    w.u64(static_cast<std::uint64_t>(m.expires_at.time_since_epoch().count()));
+namespace {
+
+void put_stored(Writer& w, const StoredMessage& msg) {
     put(w, msg.exchange());
     put(w, msg.routing_key());
     const auto extras = msg.extra_routing_keys();
@@ -298,6 +288,49 @@ Bytes encode_message(std::uint64_t id, std::uint64_t queue, const QueuedMessage&
         put(w, protocol::as_chars(props));
     }
     put(w, msg.body());
+}
+
+std::size_t stored_size_hint(const StoredMessage& msg) {
+    return 64 + msg.exchange().size() + msg.routing_key().size() + msg.encoded_properties().size() + msg.body_size();
+}
+
+/// A message put_stored wrote, which must end the payload.
+MessagePtr read_stored(Reader& r) {
+    std::string exchange = read_string(r);
+    std::string routing_key = read_string(r);
+    std::vector<std::string> extras = read_strings(r);
+    const bool original = read_u8(r) != 0;
+    std::string props = read_string(r);
+    Message message;
+    message.body = read_string(r);
+    if (!r.at_end()) bad("trailing bytes");
+    auto decoded = protocol::decode_basic_properties(protocol::as_bytes(props));
+    if (!decoded) bad("properties");
+    message.properties = std::move(decoded.value);
+    return std::make_shared<const StoredMessage>(std::move(exchange), std::move(routing_key), std::move(message),
+                                                 std::move(extras), original ? std::move(props) : std::string());
+}
+
+std::int64_t read_i64(Reader& r) { return static_cast<std::int64_t>(read_u64(r)); }
+
+void put_time(Writer& w, TimePoint t) { w.u64(static_cast<std::uint64_t>(t.time_since_epoch().count())); }
+
+TimePoint read_time(Reader& r) { return TimePoint(Duration(static_cast<Duration::rep>(read_i64(r)))); }
+
+}  // namespace
+
+Bytes encode_message(std::uint64_t id, std::uint64_t queue, const QueuedMessage& m) {
+    Bytes out;
+    out.reserve(stored_size_hint(*m.message));
+    Writer w(out);
+    w.u64(id);
+    w.u64(queue);
+    w.u64(m.sequence);
+    w.u32(m.delivery_count);
+    w.u8(m.redelivered);
+    w.u8(m.priority);
+    put_time(w, m.expires_at);
+    put_stored(w, *m.message);
     return out;
 }
 
@@ -321,21 +354,109 @@ QueuedMessage decode_message(ByteView payload) {
     m.delivery_count = read_u32(r);
     m.redelivered = read_u8(r) != 0;
     m.priority = read_u8(r);
-    m.expires_at = TimePoint(Duration(static_cast<Duration::rep>(read_u64(r))));
-    std::string exchange = read_string(r);
-    std::string routing_key = read_string(r);
-    std::vector<std::string> extras = read_strings(r);
-    const bool original = read_u8(r) != 0;
-    std::string props = read_string(r);
-    Message message;
-    message.body = read_string(r);
-    if (!r.at_end()) bad("trailing bytes");
-    auto decoded = protocol::decode_basic_properties(protocol::as_bytes(props));
-    if (!decoded) bad("properties");
-    message.properties = std::move(decoded.value);
-    m.message = std::make_shared<const StoredMessage>(std::move(exchange), std::move(routing_key), std::move(message),
-                                                      std::move(extras), original ? std::move(props) : std::string());
+    m.expires_at = read_time(r);
+    m.message = read_stored(r);
     return m;
+}
+
+// ---- streams ----
+
+std::uint64_t read_stream_queue(ByteView payload) {
+    Reader r(payload);
+    return read_u64(r);
+}
+
+Bytes encode_stream_layout(std::uint64_t queue, const StreamLog::Layout& layout) {
+    Bytes out;
+    Writer w(out);
+    w.u64(queue);
+    w.u64(layout.first);
+    w.u32(static_cast<std::uint32_t>(layout.writers.size()));
+    for (std::uint64_t writer : layout.writers) w.u64(writer);
+    w.u32(static_cast<std::uint32_t>(layout.segments.size()));
+    for (const auto& [first, bytes] : layout.segments) {
+        w.u64(first);
+        w.u64(bytes);
+    }
+    return out;
+}
+
+StreamLog::Layout decode_stream_layout(ByteView payload) {
+    Reader r(payload);
+    (void)read_u64(r);  // queue
+    StreamLog::Layout layout;
+    layout.first = read_u64(r);
+    const std::uint32_t writers = read_u32(r);
+    if (writers > r.remaining() / 8) bad("writer count");
+    for (std::uint32_t i = 0; i < writers; ++i) layout.writers.push_back(read_u64(r));
+    const std::uint32_t segments = read_u32(r);
+    if (segments > r.remaining() / 16) bad("segment count");
+    for (std::uint32_t i = 0; i < segments; ++i) {
+        const std::uint64_t first = read_u64(r);
+        layout.segments.emplace_back(first, read_u64(r));
+    }
+    if (!r.at_end()) bad("trailing bytes");
+    return layout;
+}
+
+Bytes encode_stream_entry(std::uint64_t queue, const StreamEntry& entry) {
+    Bytes out;
+    out.reserve(entry.message ? stored_size_hint(*entry.message) : 32);
+    Writer w(out);
+    w.u64(queue);
+    put_time(w, entry.timestamp);
+    w.u8(entry.message ? 1 : 0);
+    if (entry.message) put_stored(w, *entry.message);
+    return out;
+}
+
+StreamEntry decode_stream_entry(ByteView payload) {
+    Reader r(payload);
+    (void)read_u64(r);  // queue
+    StreamEntry entry;
+    entry.timestamp = read_time(r);
+    const std::uint8_t kind = read_u8(r);
+    if (kind > 1) bad("stream entry kind");
+    if (kind == 1) entry.message = read_stored(r);
+    else if (!r.at_end()) bad("trailing bytes");
+    return entry;
+}
+
+Bytes encode_stream_append(std::uint64_t queue, TimePoint at, std::uint64_t writer, const StoredMessage& message) {
+    Bytes out;
+    out.reserve(stored_size_hint(message));
+    Writer w(out);
+    w.u64(queue);
+    put_time(w, at);
+    w.u64(writer);
+    put_stored(w, message);
+    return out;
+}
+
+StreamAppend decode_stream_append(ByteView payload) {
+    Reader r(payload);
+    (void)read_u64(r);  // queue
+    StreamAppend a;
+    a.at = read_time(r);
+    a.writer = read_u64(r);
+    a.message = read_stored(r);
+    return a;
+}
+
+Bytes encode_stream_attach(std::uint64_t queue, TimePoint at) {
+    Bytes out;
+    Writer w(out);
+    w.u64(queue);
+    put_time(w, at);
+    return out;
+}
+
+TimePoint decode_stream_attach(ByteView payload) {
+    Reader r(payload);
+    (void)read_u64(r);  // queue
+    const TimePoint at = read_time(r);
+    if (!r.at_end()) bad("trailing bytes");
+    return at;
 }
 
 }  // namespace warren::emulator::codec

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "queue.hpp"
+#include "stream.hpp"
 #include "warren/protocol/wire.hpp"
 
 namespace warren::emulator {
@@ -78,6 +79,23 @@ struct MessageHead {
 MessageHead read_message_head(ByteView payload);
 /// The whole message (without its mark).
 QueuedMessage decode_message(ByteView payload);
+
+// A stream's records: its layout and entries as a compaction writes them, and what was
+// appended or attached since. Each payload starts with the queue's id.
+std::uint64_t read_stream_queue(ByteView payload);
+Bytes encode_stream_layout(std::uint64_t queue, const StreamLog::Layout& layout);
+StreamLog::Layout decode_stream_layout(ByteView payload);
+Bytes encode_stream_entry(std::uint64_t queue, const StreamEntry& entry);
+StreamEntry decode_stream_entry(ByteView payload);
+Bytes encode_stream_append(std::uint64_t queue, TimePoint at, std::uint64_t writer, const StoredMessage& message);
+struct StreamAppend {
+    TimePoint at{};
+    std::uint64_t writer = 0;
+    MessagePtr message;
+};
+StreamAppend decode_stream_append(ByteView payload);
+Bytes encode_stream_attach(std::uint64_t queue, TimePoint at);
+TimePoint decode_stream_attach(ByteView payload);
 
 }  // namespace codec
 }  // namespace warren::emulator

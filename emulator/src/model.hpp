@@ -168,6 +168,8 @@ public:
     // ---- streams (stream_process.cpp) --------------------------------------------------
     /// A message reaching a stream: appended to its log, then read by its readers.
     void append_to_stream(Queue& q, const MessagePtr& message);
+    /// What the stream's writer does when a reader attaches (StreamLog::attach), recorded.
+    void attach_to_stream(Queue& q);
     /// The channel whose publishes deliver_to_queue is given until reset (a stream's writer).
     void set_publisher(ChannelState* ch) noexcept { publisher_ = ch; }
     /// Each reader of the stream reads on while it has credit and its connection takes

@@ -11,6 +11,7 @@
 #include <deque>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "warren/emulator/clock.hpp"
@@ -106,6 +107,22 @@ public:
     /// The bytes its segment files hold.
     std::uint64_t bytes() const noexcept;
     std::size_t segment_count() const noexcept { return segments_.size(); }
+
+    /// What a data directory keeps of the log besides its entries (osiris's segment files
+    /// and the tracking its writer recovers from the last of them).
+    struct Layout {
+        std::uint64_t first = 0;
+        /// The tracked writers, in the order they were first seen.
+        std::vector<std::uint64_t> writers;
+        /// Each segment's first offset and size in bytes, oldest first.
+        std::vector<std::pair<std::uint64_t, std::uint64_t>> segments;
+    };
+    Layout layout() const;
+    /// Rebuilds an empty log as a restarted node finds it on disk: `layout`, then the entries
+    /// from layout.first on, in order. Retention is not applied (osiris applies it when a
+    /// segment is next opened). Throws std::invalid_argument, changing nothing, when the two do
+    /// not fit together.
+    void restore(Layout layout, std::vector<StreamEntry> entries);
 
 private:
     struct Segment {

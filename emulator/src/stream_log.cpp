@@ -3,6 +3,8 @@
 #include "stream.hpp"
 
 #include <algorithm>
+#include <iterator>
+#include <stdexcept>
 #include <vector>
 
 namespace warren::emulator {
@@ -209,6 +211,42 @@ void StreamLog::apply_retention(TimePoint now) {
     // until one is young enough; the newest stays.
     if (max_age_)
         while (segments_.size() > 1 && segments_.front().last_timestamp < now - *max_age_) drop_oldest();
+}
+
+StreamLog::Layout StreamLog::layout() const {
+    Layout out{first_, writers_, {}};
+    out.segments.reserve(segments_.size());
+    for (const Segment& s : segments_) out.segments.emplace_back(s.first_offset, s.bytes);
+    return out;
+}
+
+void StreamLog::restore(Layout layout, std::vector<StreamEntry> entries) {
+    if (!entries_.empty() || !segments_.empty() || first_ != 0)
+        throw std::invalid_argument("the stream has entries already");
+    if (layout.writers.size() > 255) throw std::invalid_argument("more than 255 writers");
+    if (layout.segments.empty() != entries.empty()) throw std::invalid_argument("entries without segments");
+    const std::uint64_t next = layout.first + entries.size();
+    if (next < layout.first) throw std::invalid_argument("offsets past the end");
+    std::deque<Segment> segments;
+    for (std::size_t i = 0; i < layout.segments.size(); ++i) {
+        const auto [from, bytes] = layout.segments[i];
+        const std::uint64_t to = i + 1 < layout.segments.size() ? layout.segments[i + 1].first : next;
+        if ((i == 0 && from != layout.first) || to <= from || to > next || bytes < segment_header_size)
+            throw std::invalid_argument("segments that do not cover the entries");
+        segments.push_back(Segment{from, to - from, bytes, entries[to - 1 - layout.first].timestamp});
+    }
+    std::deque<std::uint64_t> snapshots;
+    std::size_t messages = 0;
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+        if (entries[i].message) ++messages;
+        else snapshots.push_back(layout.first + i);
+    }
+    entries_.assign(std::make_move_iterator(entries.begin()), std::make_move_iterator(entries.end()));
+    segments_ = std::move(segments);
+    snapshots_ = std::move(snapshots);
+    first_ = layout.first;
+    messages_ = messages;
+    writers_ = std::move(layout.writers);
 }
 
 std::size_t StreamLog::size_before(TimePoint t) const {

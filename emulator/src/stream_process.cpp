@@ -2,6 +2,7 @@
 // reader reading on from its offset while it has credit. Nothing is ever taken out of a
 // stream: an acknowledgement only gives its reader credit for one more message.
 #include "handlers.hpp"
+#include "journal.hpp"
 #include "stream.hpp"
 
 namespace warren::emulator {
@@ -13,8 +14,27 @@ void Model::append_to_stream(Queue& q, const MessagePtr& message) {
         if (publisher_->stream_writer == 0) publisher_->stream_writer = s_.next_stream_writer++;
         writer = publisher_->stream_writer;
     }
-    q.log()->append(to_stream_form(*message), now(), writer);
+    StreamLog& log = *q.log();
+    const std::uint64_t first = log.first_offset();
+    const std::uint64_t next = log.next_offset();
+    MessagePtr stored = to_stream_form(*message);
+    log.append(stored, now(), writer);
+    if (Journal* j = q.journal()) {
+        j->stream_append(q.journal_id(), now(), writer, *stored, log.next_offset() - next);
+        if (log.first_offset() != first) j->stream_trimmed(q.journal_id(), log.first_offset() - first);
+    }
     dispatch_log(q);
+}
+
+void Model::attach_to_stream(Queue& q) {
+    StreamLog& log = *q.log();
+    const std::uint64_t first = log.first_offset();
+    const std::uint64_t next = log.next_offset();
+    log.attach(now());
+    Journal* j = q.journal();
+    if (!j || log.next_offset() == next) return;
+    j->stream_attach(q.journal_id(), now());
+    if (log.first_offset() != first) j->stream_trimmed(q.journal_id(), log.first_offset() - first);
 }
 
 void Model::dispatch_log(Queue& q) {
@@ -53,7 +73,7 @@ Result<std::string> consume_log(Model& model, ChannelState& ch, Queue& q, const 
     consumer->arguments = m.arguments;
     consumer->prefetch = ch.consumer_prefetch;
     consumer->credit = consumer->prefetch;
-    q.log()->attach(model.now());
+    model.attach_to_stream(q);
     consumer->log_offset = q.log()->resolve(stream_start(m.arguments.find("x-stream-offset"), model.now()));
     Consumer* c = consumer.get();
     ch.consumers.emplace(tag, std::move(consumer));

@@ -3,11 +3,14 @@
 
 Each round starts warren-server on the same data directory; pika clients publish persistent
 messages with publisher confirms to a durable classic queue and a quorum queue and consume them
-with acknowledgements (basic.get and basic.consume, some held unacknowledged) until the server
-is killed with SIGKILL after a random number of confirms (a point of the clients' progress, not
-of the wall clock). The server is started again and every queue read to the end: each message
-that was confirmed and not acknowledged must be there, none whose acknowledgement the server
-had answered (a later reply on the same channel came back) may be, nothing unknown or twice.
+with acknowledgements (basic.get and basic.consume, some held unacknowledged), and publish
+transient and persistent messages with confirms to a stream, until the server is killed with
+SIGKILL after a random number of confirms (a point of the clients' progress, not of the wall
+clock). The server is started again and every queue read to the end: each message that was
+confirmed and not acknowledged must be there, none whose acknowledgement the server had
+answered (a later reply on the same channel came back) may be, nothing unknown or twice. The
+stream, read from its first offset, must hold every message ever confirmed to it, in the order
+each publisher sent them, at increasing offsets, and begin with what the round before found.
 Then the journal is damaged (last record cut, a byte flipped, a foreign file) and the server
 must start with a warning, or refuse with a clear error, never crash.
 
@@ -34,6 +37,8 @@ QUEUES = {
     "crash-classic": {},
     "crash-quorum": {"x-queue-type": "quorum"},
 }
+STREAM = "crash-stream"
+STREAM_ARGS = {"x-queue-type": "stream"}
 
 
 class Server:
@@ -71,6 +76,10 @@ class Ledger:
         self.confirmed = set()
         self.ack_sent = set()   # basic.ack sent: may or may not have reached the server
         self.acked = set()      # a later reply on the channel proves the server took the ack
+        # The stream's, kept across rounds: nothing ever leaves a stream without retention.
+        self.stream_attempted = set()
+        self.stream_confirmed = set()
+        self.stream_found = []  # (offset, body) the last check read
 
     def add(self, name, item):
         with self.lock:
@@ -104,6 +113,22 @@ def publisher(port, ledger, prefix, stop):
                 ledger.add("confirmed", body)
     except (pika.exceptions.AMQPError, OSError):
         pass  # the server was killed
+
+
+def stream_publisher(port, ledger, prefix, stop):
+    n = 0
+    try:
+        conn = connect(port)
+        ch = conn.channel()
+        ch.confirm_delivery()
+        while not stop.is_set():
+            body = f"{prefix}-{n}"
+            n += 1
+            ledger.add("stream_attempted", body)
+            ch.basic_publish("", STREAM, body, pika.BasicProperties(delivery_mode=1 + n % 2))
+            ledger.add("stream_confirmed", body)
+    except (pika.exceptions.AMQPError, OSError):
+        pass
 
 
 def getter(port, ledger, stop):
@@ -172,15 +197,60 @@ def read_all(port):
     return found
 
 
+def read_stream(port):
+    """(offset, body) of every message in the stream, read from its first offset until the
+    reader has been given nothing for a second."""
+    conn = connect(port)
+    ch = conn.channel()
+    ch.queue_declare(STREAM, durable=True, arguments=STREAM_ARGS)
+    ch.basic_qos(prefetch_count=1000)
+    found = []
+    for method, props, body in ch.consume(STREAM, arguments={"x-stream-offset": "first"}, inactivity_timeout=1.0):
+        if method is None:
+            break
+        found.append((props.headers["x-stream-offset"], body.decode()))
+        ch.basic_ack(method.delivery_tag)
+    conn.close()
+    return found
+
+
+def check_stream(port, ledger, rnd):
+    found = read_stream(port)
+    bodies = [b for _, b in found]
+    seen = set(bodies)
+    lost = sorted(ledger.stream_confirmed - seen)
+    unknown = sorted(seen - ledger.stream_attempted)
+    duplicates = len(bodies) - len(seen)
+    offsets = [o for o, _ in found]
+    increasing = all(a < b for a, b in zip(offsets, offsets[1:]))
+    # Each publisher's messages in the order it sent them.
+    last = {}
+    disordered = []
+    for b in bodies:
+        prefix, n = b.rsplit("-", 1)
+        if int(n) <= last.get(prefix, -1):
+            disordered.append(b)
+        last[prefix] = int(n)
+    kept = found[:len(ledger.stream_found)] == ledger.stream_found
+    print(f"round {rnd}: stream: confirmed {len(ledger.stream_confirmed)}, found {len(found)} "
+          f"(offsets {offsets[0] if offsets else '-'}..{offsets[-1] if offsets else '-'}); lost {lost}, "
+          f"unknown {unknown}, duplicates {duplicates}, out of order {disordered}, offsets increasing "
+          f"{increasing}, the previous round's {len(ledger.stream_found)} kept {kept}", flush=True)
+    ledger.stream_found = found
+    return not (lost or unknown or duplicates or disordered) and increasing and kept
+
+
 def round_trip(binary, data_dir, logs, ledger, rnd, rng):
     server = Server(binary, data_dir, logs)
     conn = connect(server.port)
     ch = conn.channel()
     for q, args in QUEUES.items():
         ch.queue_declare(q, durable=True, arguments=args)
+    ch.queue_declare(STREAM, durable=True, arguments=STREAM_ARGS)
     conn.close()
     stop = threading.Event()
     threads = [threading.Thread(target=publisher, args=(server.port, ledger, f"r{rnd}p{i}", stop)) for i in range(2)]
+    threads.append(threading.Thread(target=stream_publisher, args=(server.port, ledger, f"r{rnd}s", stop)))
     threads.append(threading.Thread(target=getter, args=(server.port, ledger, stop)))
     for q in QUEUES:
         threads.append(threading.Thread(target=consumer, args=(server.port, ledger, q, stop, 7)))
@@ -205,6 +275,7 @@ def round_trip(binary, data_dir, logs, ledger, rnd, rng):
 def check_round(binary, data_dir, logs, ledger, rnd):
     server = Server(binary, data_dir, logs)
     found = read_all(server.port)
+    stream_ok = check_stream(server.port, ledger, rnd)
     rc = server.stop()
     if rc != 0:
         raise RuntimeError(f"warren-server exited with {rc} after SIGTERM; see {logs}")
@@ -219,7 +290,7 @@ def check_round(binary, data_dir, logs, ledger, rnd):
           f"acknowledged {len(ledger.acked)} (+{len(ledger.ack_sent - ledger.acked)} unanswered), "
           f"found {len(present)} after the restart; lost {lost}, acknowledged but back {resurrected}, "
           f"unknown {unknown}, duplicates {duplicates}", flush=True)
-    return not (lost or resurrected or unknown or duplicates)
+    return stream_ok and not (lost or resurrected or unknown or duplicates)
 
 
 def start_damaged(binary, data_dir, logs, damage, expect):
@@ -256,11 +327,15 @@ def main():
     print(f"crash test: {args.rounds} rounds, seed {seed}, in {work}", flush=True)
     ok = True
     try:
+        streams = Ledger()
         for rnd in range(1, args.rounds + 1):
             ledger = Ledger()
+            for kept in ("stream_attempted", "stream_confirmed", "stream_found"):
+                setattr(ledger, kept, getattr(streams, kept))
             logs = os.path.join(work, f"round-{rnd}.log")
             round_trip(args.server, data_dir, logs, ledger, rnd, rng)
             ok &= check_round(args.server, data_dir, logs, ledger, rnd)
+            streams.stream_found = ledger.stream_found
 
         def cut_last(path):
             """the last record cut short"""
