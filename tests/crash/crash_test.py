@@ -98,37 +98,24 @@ def connect(port):
         connection_attempts=1, socket_timeout=5))
 
 
-def publisher(port, ledger, prefix, stop):
+def publisher(port, ledger, prefix, stop, queues=tuple(QUEUES), kept="", transient=False):
+    """Publishes with confirms to each of `queues` in turn, noting each body in the ledger's
+    "<kept>attempted" and "<kept>confirmed" sets; every other message transient if `transient`."""
     n = 0
     try:
         conn = connect(port)
         ch = conn.channel()
         ch.confirm_delivery()
         while not stop.is_set():
-            for q in QUEUES:
+            for q in queues:
                 body = f"{prefix}-{n}"
                 n += 1
-                ledger.add("attempted", body)
-                ch.basic_publish("", q, body, pika.BasicProperties(delivery_mode=2), mandatory=True)
-                ledger.add("confirmed", body)
+                mode = 1 + n % 2 if transient else 2
+                ledger.add(kept + "attempted", body)
+                ch.basic_publish("", q, body, pika.BasicProperties(delivery_mode=mode), mandatory=True)
+                ledger.add(kept + "confirmed", body)
     except (pika.exceptions.AMQPError, OSError):
         pass  # the server was killed
-
-
-def stream_publisher(port, ledger, prefix, stop):
-    n = 0
-    try:
-        conn = connect(port)
-        ch = conn.channel()
-        ch.confirm_delivery()
-        while not stop.is_set():
-            body = f"{prefix}-{n}"
-            n += 1
-            ledger.add("stream_attempted", body)
-            ch.basic_publish("", STREAM, body, pika.BasicProperties(delivery_mode=1 + n % 2))
-            ledger.add("stream_confirmed", body)
-    except (pika.exceptions.AMQPError, OSError):
-        pass
 
 
 def getter(port, ledger, stop):
@@ -250,7 +237,8 @@ def round_trip(binary, data_dir, logs, ledger, rnd, rng):
     conn.close()
     stop = threading.Event()
     threads = [threading.Thread(target=publisher, args=(server.port, ledger, f"r{rnd}p{i}", stop)) for i in range(2)]
-    threads.append(threading.Thread(target=stream_publisher, args=(server.port, ledger, f"r{rnd}s", stop)))
+    threads.append(threading.Thread(target=publisher, args=(server.port, ledger, f"r{rnd}s", stop),
+                                    kwargs={"queues": (STREAM,), "kept": "stream_", "transient": True}))
     threads.append(threading.Thread(target=getter, args=(server.port, ledger, stop)))
     for q in QUEUES:
         threads.append(threading.Thread(target=consumer, args=(server.port, ledger, q, stop, 7)))
